@@ -1,0 +1,138 @@
+package lease
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Sentinel errors. Every error the Service returns matches exactly one of
+// these with errors.Is; the typed errors below carry the details.
+var (
+	// ErrInvalid: the request is malformed or out of range. Nothing was read
+	// or written.
+	ErrInvalid = errors.New("invalid request")
+	// ErrNotFound: no record exists for the key.
+	ErrNotFound = errors.New("not found")
+	// ErrHeld: a live lease of another holder exists.
+	ErrHeld = errors.New("lease held")
+	// ErrFenced: the caller's term is behind the published term.
+	ErrFenced = errors.New("fenced")
+	// ErrStale: refresh or release of a generation that is not this holder's
+	// (any more).
+	ErrStale = errors.New("stale lease")
+	// ErrLostRace: concurrent writers kept winning; safe to retry.
+	ErrLostRace = errors.New("lost race")
+	// ErrUnavailable: storage timed out, throttled or failed; retry later.
+	// For a write this is ambiguous: it may or may not have been applied.
+	ErrUnavailable = errors.New("backend unavailable")
+	// ErrCorrupt: a stored object is not a lease record RedDB could read.
+	ErrCorrupt = errors.New("corrupt lease record")
+	// ErrExhausted: the fencing token cannot grow any further.
+	ErrExhausted = errors.New("fencing token exhausted")
+	// ErrPrecondition is a backend's answer to a compare-and-swap whose
+	// expectation did not hold. The Service never returns it.
+	ErrPrecondition = errors.New("precondition failed")
+)
+
+// InvalidError names the request field that was refused and why.
+type InvalidError struct {
+	Field  string
+	Reason string
+}
+
+func (e *InvalidError) Error() string { return fmt.Sprintf("invalid %s: %s", e.Field, e.Reason) }
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
+// HeldError carries the live lease that refused the acquire.
+type HeldError struct {
+	Current    Lease
+	RetryAfter time.Duration
+}
+
+func (e *HeldError) Error() string {
+	return fmt.Sprintf("lease for %q held by %q (generation %d, expires in %s)",
+		e.Current.DatabaseKey, e.Current.HolderID, e.Current.Generation, e.RetryAfter)
+}
+
+// Is makes errors.Is(err, ErrHeld) true.
+func (e *HeldError) Is(target error) bool { return target == ErrHeld }
+
+// FencedError says which term the caller had and which term fenced it.
+type FencedError struct {
+	AttemptedTerm uint64
+	CurrentTerm   uint64
+}
+
+func (e *FencedError) Error() string {
+	return fmt.Sprintf("term %d is behind current term %d", e.AttemptedTerm, e.CurrentTerm)
+}
+
+// Is makes errors.Is(err, ErrFenced) true.
+func (e *FencedError) Is(target error) bool { return target == ErrFenced }
+
+// StaleError says which generation the caller named and what is stored now
+// (nil when no record exists).
+type StaleError struct {
+	HolderID   string
+	Generation uint64
+	Current    *Lease
+}
+
+func (e *StaleError) Error() string {
+	if e.Current == nil {
+		return fmt.Sprintf("holder %q generation %d is stale: no lease present", e.HolderID, e.Generation)
+	}
+	return fmt.Sprintf("holder %q generation %d is stale: current is %q generation %d",
+		e.HolderID, e.Generation, e.Current.HolderID, e.Current.Generation)
+}
+
+// Is makes errors.Is(err, ErrStale) true.
+func (e *StaleError) Is(target error) bool { return target == ErrStale }
+
+// LostRaceError reports that concurrent writers won every attempt.
+type LostRaceError struct {
+	Attempts   int
+	RetryAfter time.Duration
+}
+
+func (e *LostRaceError) Error() string {
+	return fmt.Sprintf("lost the race to concurrent writers %d times", e.Attempts)
+}
+
+// Is makes errors.Is(err, ErrLostRace) true.
+func (e *LostRaceError) Is(target error) bool { return target == ErrLostRace }
+
+// UnavailableError wraps a storage failure with a retry hint.
+type UnavailableError struct {
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *UnavailableError) Error() string { return "backend unavailable: " + e.Err.Error() }
+
+// Unwrap exposes the storage error for logs.
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrUnavailable) true.
+func (e *UnavailableError) Is(target error) bool { return target == ErrUnavailable }
+
+// PreconditionError is returned by a Store when a conditional write found
+// something other than what it expected. Current is what the store holds now
+// when the backend returned it for free (DynamoDB's ALL_OLD); nil otherwise.
+type PreconditionError struct {
+	Current *Versioned
+}
+
+func (e *PreconditionError) Error() string { return "precondition failed" }
+
+// Is makes errors.Is(err, ErrPrecondition) true.
+func (e *PreconditionError) Is(target error) bool { return target == ErrPrecondition }
+
+// Unavailable wraps a storage failure so that errors.Is(err, ErrUnavailable)
+// holds. Backends use it for timeouts, throttling and transport errors.
+func Unavailable(err error, retryAfter time.Duration) error {
+	return &UnavailableError{Err: err, RetryAfter: retryAfter}
+}

@@ -1,0 +1,77 @@
+package lease
+
+import "time"
+
+// The rules below are pure: given what is stored (nil when nothing is) and
+// the service's clock, they either refuse or return the record to write.
+// write=false means the answer is cur itself and nothing needs storing.
+
+func decideAcquire(cur *Record, r AcquireRequest, nowMs uint64) (next Record, write bool, err error) {
+	generation := uint64(1)
+	if cur != nil {
+		// The term fence comes first, even over an expired or released lease.
+		if r.Term < cur.Term {
+			return Record{}, false, &FencedError{AttemptedTerm: r.Term, CurrentTerm: cur.Term}
+		}
+		if !cur.FreeAt(nowMs) && cur.HolderID != r.HolderID {
+			return Record{}, false, &HeldError{
+				Current:    cur.Lease,
+				RetryAfter: time.Duration(cur.ExpiresAtMs-nowMs) * time.Millisecond,
+			}
+		}
+		if cur.Generation >= MaxSafeInteger {
+			return Record{}, false, ErrExhausted
+		}
+		generation = cur.Generation + 1
+	}
+	return Record{Lease: Lease{
+		DatabaseKey:  r.DatabaseKey,
+		HolderID:     r.HolderID,
+		Term:         r.Term,
+		Generation:   generation,
+		AcquiredAtMs: nowMs,
+		ExpiresAtMs:  nowMs + r.TTLMs,
+	}}, true, nil
+}
+
+// fencedBeforeIO applies refresh_for_term's check that needs no storage.
+func fencedBeforeIO(r RefreshRequest) error {
+	if r.Term != 0 && r.CurrentTerm != 0 && r.Term < r.CurrentTerm {
+		return &FencedError{AttemptedTerm: r.Term, CurrentTerm: r.CurrentTerm}
+	}
+	return nil
+}
+
+func decideRefresh(cur *Record, r RefreshRequest, nowMs uint64) (next Record, write bool, err error) {
+	if cur == nil {
+		return Record{}, false, &StaleError{HolderID: r.HolderID, Generation: r.Generation}
+	}
+	if cur.HolderID != r.HolderID || cur.Generation != r.Generation || cur.Released() ||
+		(r.Term != 0 && cur.Term != r.Term) {
+		current := cur.Lease
+		return Record{}, false, &StaleError{HolderID: r.HolderID, Generation: r.Generation, Current: &current}
+	}
+	if r.CurrentTerm != 0 && cur.Term < r.CurrentTerm {
+		return Record{}, false, &FencedError{AttemptedTerm: cur.Term, CurrentTerm: r.CurrentTerm}
+	}
+	next = Record{Lease: cur.Lease}
+	next.ExpiresAtMs = nowMs + r.TTLMs
+	return next, true, nil
+}
+
+func decideRelease(cur *Record, r ReleaseRequest, nowMs uint64) (next Record, write bool, err error) {
+	if cur == nil {
+		return Record{}, false, &StaleError{HolderID: r.HolderID, Generation: r.Generation}
+	}
+	if cur.HolderID != r.HolderID || cur.Generation != r.Generation {
+		current := cur.Lease
+		return Record{}, false, &StaleError{HolderID: r.HolderID, Generation: r.Generation, Current: &current}
+	}
+	if cur.Released() {
+		return *cur, false, nil // releasing twice answers the same record
+	}
+	next = Record{Lease: cur.Lease}
+	next.ReleasedAtMs = max(nowMs, 1)
+	next.ExpiresAtMs = min(cur.ExpiresAtMs, nowMs)
+	return next, true, nil
+}

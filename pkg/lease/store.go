@@ -1,0 +1,47 @@
+package lease
+
+import "context"
+
+// Version identifies one stored state of a record (an S3 ETag, a content
+// hash, a DynamoDB counter). Backends compare it byte for byte.
+type Version string
+
+// Versioned is a record together with the version it was read at.
+type Versioned struct {
+	Record  Record
+	Version Version
+}
+
+// Store is the compare-and-swap storage the Service needs. Keys are database
+// keys that already passed ValidateKey.
+//
+// Errors: Load returns an error matching ErrNotFound when no record exists.
+// Create and Replace return a *PreconditionError (errors.Is ErrPrecondition)
+// when the record exists, or does not match the expected version or is
+// missing. Transient failures match ErrUnavailable. A write that fails with
+// ErrUnavailable may or may not have been applied.
+type Store interface {
+	Load(ctx context.Context, key string) (Versioned, error)
+	Create(ctx context.Context, rec Record) (Version, error)
+	Replace(ctx context.Context, rec Record, expect Version) (Version, error)
+}
+
+// Page is one page of a listing.
+type Page struct {
+	Records []Versioned
+	// Next is the cursor for the following page; empty on the last page.
+	Next string
+}
+
+// Lister enumerates every record, page by page, for the expiry sweep. Order
+// is backend-defined; a record written during the listing may or may not
+// appear.
+type Lister interface {
+	List(ctx context.Context, cursor string, limit int) (Page, error)
+}
+
+// ListingStore is a Store the sweep can walk.
+type ListingStore interface {
+	Store
+	Lister
+}

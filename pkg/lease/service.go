@@ -128,7 +128,7 @@ func (s *Service) Get(ctx context.Context, key string) (Snapshot, error) {
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("get %q: %w", key, err)
 	}
-	if v == nil {
+	if v.Version == "" {
 		return Snapshot{}, fmt.Errorf("get %q: %w", key, ErrNotFound)
 	}
 	nowMs := UnixMs(s.now())

@@ -1,0 +1,203 @@
+package lease_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/redlease/redlease/pkg/lease"
+)
+
+// The four byte strings RedDB writes (REDDB-INTEROP.md): a first acquire,
+// its refresh, a takeover after expiry, an acquire at term 6.
+var goldenRecords = []struct {
+	name  string
+	bytes string
+	lease lease.Lease
+}{
+	{
+		"first acquire",
+		`{"acquired_at_ms":1767225600000,"database_key":"clusters/dev/data.rdb","expires_at_ms":1767225660000,"generation":1,"holder_id":"reddb-0-1","term":1}`,
+		lease.Lease{DatabaseKey: "clusters/dev/data.rdb", HolderID: "reddb-0-1", Term: 1, Generation: 1, AcquiredAtMs: 1767225600000, ExpiresAtMs: 1767225660000},
+	},
+	{
+		"refresh",
+		`{"acquired_at_ms":1767225600000,"database_key":"clusters/dev/data.rdb","expires_at_ms":1767225680012,"generation":1,"holder_id":"reddb-0-1","term":1}`,
+		lease.Lease{DatabaseKey: "clusters/dev/data.rdb", HolderID: "reddb-0-1", Term: 1, Generation: 1, AcquiredAtMs: 1767225600000, ExpiresAtMs: 1767225680012},
+	},
+	{
+		"takeover after expiry",
+		`{"acquired_at_ms":1767225745031,"database_key":"clusters/dev/data.rdb","expires_at_ms":1767225805031,"generation":2,"holder_id":"reddb-1-1","term":1}`,
+		lease.Lease{DatabaseKey: "clusters/dev/data.rdb", HolderID: "reddb-1-1", Term: 1, Generation: 2, AcquiredAtMs: 1767225745031, ExpiresAtMs: 1767225805031},
+	},
+	{
+		"acquire at term 6",
+		`{"acquired_at_ms":1767226000000,"database_key":"main","expires_at_ms":1767226060000,"generation":3,"holder_id":"promoter-1","term":6}`,
+		lease.Lease{DatabaseKey: "main", HolderID: "promoter-1", Term: 6, Generation: 3, AcquiredAtMs: 1767226000000, ExpiresAtMs: 1767226060000},
+	},
+}
+
+func TestGoldenRecordsRoundTripExactly(t *testing.T) {
+	t.Parallel()
+	for _, tc := range goldenRecords {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := string(lease.EncodeLease(tc.lease)); got != tc.bytes {
+				t.Errorf("EncodeLease:\n got %s\nwant %s", got, tc.bytes)
+			}
+			rec, err := lease.DecodeRecord([]byte(tc.bytes))
+			if err != nil {
+				t.Fatalf("DecodeRecord: %v", err)
+			}
+			if rec.Lease != tc.lease || rec.ExpiryReportedMs != 0 {
+				t.Errorf("DecodeRecord = %+v, want %+v", rec, tc.lease)
+			}
+			if again := string(lease.EncodeRecord(rec)); again != tc.bytes {
+				t.Errorf("re-encode:\n got %s\nwant %s", again, tc.bytes)
+			}
+		})
+	}
+}
+
+func TestDecodeAcceptsWhatRedDBAccepts(t *testing.T) {
+	t.Parallel()
+	base := lease.Lease{DatabaseKey: "main", HolderID: "h", Term: 1, Generation: 3, AcquiredAtMs: 10, ExpiresAtMs: 20}
+	tests := []struct {
+		name string
+		in   string
+		want lease.Lease
+	}{
+		{"keys in any order", `{"term":1,"holder_id":"h","generation":3,"expires_at_ms":20,"database_key":"main","acquired_at_ms":10}`, base},
+		{"unknown fields ignored", `{"acquired_at_ms":10,"database_key":"main","expires_at_ms":20,"generation":3,"holder_id":"h","term":1,"note":{"x":[1.5,"y"]}}`, base},
+		{"missing term reads as 1", `{"acquired_at_ms":10,"database_key":"main","expires_at_ms":20,"generation":3,"holder_id":"h"}`, base},
+		{"whitespace", " {\n \"acquired_at_ms\" : 10 , \"database_key\":\"main\",\"expires_at_ms\":20,\"generation\":3,\"holder_id\":\"h\",\"term\":1}\n", base},
+		{"max u64", `{"acquired_at_ms":18446744073709551615,"database_key":"main","expires_at_ms":20,"generation":3,"holder_id":"h","term":1}`,
+			lease.Lease{DatabaseKey: "main", HolderID: "h", Term: 1, Generation: 3, AcquiredAtMs: 18446744073709551615, ExpiresAtMs: 20}},
+		{"escaped strings", `{"acquired_at_ms":10,"database_key":"m\u0061in","expires_at_ms":20,"generation":3,"holder_id":"\"h\"","term":1}`,
+			lease.Lease{DatabaseKey: "main", HolderID: `"h"`, Term: 1, Generation: 3, AcquiredAtMs: 10, ExpiresAtMs: 20}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rec, err := lease.DecodeRecord([]byte(tc.in))
+			if err != nil {
+				t.Fatalf("DecodeRecord(%s): %v", tc.in, err)
+			}
+			if rec.Lease != tc.want {
+				t.Errorf("DecodeRecord = %+v, want %+v", rec.Lease, tc.want)
+			}
+		})
+	}
+}
+
+func TestDecodeRejectsWhatRedDBRejects(t *testing.T) {
+	t.Parallel()
+	const ok = `"database_key":"main","holder_id":"h","term":1`
+	tests := []struct{ name, in string }{
+		{"not json", `{"generation":`},
+		{"array", `[1,2]`},
+		{"null", `null`},
+		{"string", `"lease"`},
+		{"missing generation", `{` + ok + `,"acquired_at_ms":1,"expires_at_ms":2}`},
+		{"missing acquired_at_ms", `{` + ok + `,"generation":1,"expires_at_ms":2}`},
+		{"missing expires_at_ms", `{` + ok + `,"generation":1,"acquired_at_ms":1}`},
+		{"missing database_key", `{"holder_id":"h","generation":1,"acquired_at_ms":1,"expires_at_ms":2}`},
+		{"missing holder_id", `{"database_key":"k","generation":1,"acquired_at_ms":1,"expires_at_ms":2}`},
+		{"float generation", `{` + ok + `,"generation":3.0,"acquired_at_ms":1,"expires_at_ms":2}`},
+		{"exponent generation", `{` + ok + `,"generation":3e0,"acquired_at_ms":1,"expires_at_ms":2}`},
+		{"string generation", `{` + ok + `,"generation":"3","acquired_at_ms":1,"expires_at_ms":2}`},
+		{"negative generation", `{` + ok + `,"generation":-1,"acquired_at_ms":1,"expires_at_ms":2}`},
+		{"negative acquired", `{` + ok + `,"generation":1,"acquired_at_ms":-1,"expires_at_ms":2}`},
+		{"float expires", `{` + ok + `,"generation":1,"acquired_at_ms":1,"expires_at_ms":2.5}`},
+		{"overflow u64", `{` + ok + `,"generation":18446744073709551616,"acquired_at_ms":1,"expires_at_ms":2}`},
+		{"null generation", `{` + ok + `,"generation":null,"acquired_at_ms":1,"expires_at_ms":2}`},
+		{"number holder", `{"database_key":"k","holder_id":7,"generation":1,"acquired_at_ms":1,"expires_at_ms":2}`},
+		{"invalid utf-8", "{\"database_key\":\"\xff\",\"holder_id\":\"h\",\"generation\":1,\"acquired_at_ms\":1,\"expires_at_ms\":2}"},
+		// Stricter than RedDB on purpose: a present but unreadable term
+		// must not silently become term 1 and disarm the fence.
+		{"string term", `{"database_key":"k","holder_id":"h","term":"7","generation":1,"acquired_at_ms":1,"expires_at_ms":2}`},
+		{"negative term", `{"database_key":"k","holder_id":"h","term":-7,"generation":1,"acquired_at_ms":1,"expires_at_ms":2}`},
+		{"half a release marker", `{"database_key":"k","holder_id":"","generation":1,"acquired_at_ms":1,"expires_at_ms":2,"released_at_ms":5}`},
+		{"release marker with a holder", `{"database_key":"k","holder_id":"h","generation":1,"acquired_at_ms":1,"expires_at_ms":2,"released_at_ms":5,"released_holder_id":"h"}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rec, err := lease.DecodeRecord([]byte(tc.in))
+			if !errors.Is(err, lease.ErrCorrupt) {
+				t.Fatalf("DecodeRecord(%s) = %+v, %v; want ErrCorrupt", tc.in, rec, err)
+			}
+		})
+	}
+}
+
+func TestEncodeEscapesLikeRedDB(t *testing.T) {
+	t.Parallel()
+	l := lease.Lease{DatabaseKey: "a<b>&\u00e9/\u2028", HolderID: "q\"\\\n\t\x01", Term: 1, Generation: 1, AcquiredAtMs: 1, ExpiresAtMs: 2}
+	want := `{"acquired_at_ms":1,"database_key":"a<b>&é/` + "\u2028" + `","expires_at_ms":2,"generation":1,"holder_id":"q\"\\\n\t\u0001","term":1}`
+	if got := string(lease.EncodeLease(l)); got != want {
+		t.Fatalf("EncodeLease:\n got %s\nwant %s", got, want)
+	}
+}
+
+// A released record must read, to RedDB, as an expired lease that nobody
+// holds: no holder_id can match "" (so RedDB's refresh of the released
+// generation is stale) and expires_at_ms is not in the future.
+func TestReleasedRecordAsRedDBSeesIt(t *testing.T) {
+	t.Parallel()
+	rec := lease.Record{Lease: lease.Lease{
+		DatabaseKey: "main", HolderID: "reddb-0-1", Term: 2, Generation: 4,
+		AcquiredAtMs: 1000, ExpiresAtMs: 1500, ReleasedAtMs: 1500,
+	}}
+	got := string(lease.EncodeRecord(rec))
+	want := `{"acquired_at_ms":1000,"database_key":"main","expires_at_ms":1500,"generation":4,"holder_id":"","released_at_ms":1500,"released_holder_id":"reddb-0-1","term":2}`
+	if got != want {
+		t.Fatalf("EncodeRecord(released):\n got %s\nwant %s", got, want)
+	}
+	back, err := lease.DecodeRecord([]byte(got))
+	if err != nil || back != rec {
+		t.Fatalf("DecodeRecord = %+v, %v; want %+v", back, err, rec)
+	}
+}
+
+func TestSweepMarkerRoundTrips(t *testing.T) {
+	t.Parallel()
+	rec := lease.Record{
+		Lease:            lease.Lease{DatabaseKey: "main", HolderID: "h", Term: 1, Generation: 2, AcquiredAtMs: 1, ExpiresAtMs: 2},
+		ExpiryReportedMs: 3,
+	}
+	got := string(lease.EncodeRecord(rec))
+	want := `{"acquired_at_ms":1,"database_key":"main","expires_at_ms":2,"expiry_reported_ms":3,"generation":2,"holder_id":"h","term":1}`
+	if got != want {
+		t.Fatalf("EncodeRecord:\n got %s\nwant %s", got, want)
+	}
+	back, err := lease.DecodeRecord([]byte(got))
+	if err != nil || back != rec {
+		t.Fatalf("DecodeRecord = %+v, %v; want %+v", back, err, rec)
+	}
+}
+
+// FuzzDecodeRecord: the decoder never panics, and whatever it accepts
+// re-encodes to bytes that decode to the same record.
+func FuzzDecodeRecord(f *testing.F) {
+	for _, g := range goldenRecords {
+		f.Add([]byte(g.bytes))
+	}
+	f.Add([]byte(`{"acquired_at_ms":1000,"database_key":"main","expires_at_ms":1500,"generation":4,"holder_id":"","released_at_ms":1500,"released_holder_id":"r","term":2}`))
+	f.Add([]byte(`{"generation":3.0}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rec, err := lease.DecodeRecord(data)
+		if err != nil {
+			if !errors.Is(err, lease.ErrCorrupt) {
+				t.Fatalf("DecodeRecord error %v does not match ErrCorrupt", err)
+			}
+			return
+		}
+		again, err := lease.DecodeRecord(lease.EncodeRecord(rec))
+		if err != nil {
+			t.Fatalf("re-decoding an accepted record: %v", err)
+		}
+		if again != rec {
+			t.Fatalf("round trip changed the record: %+v -> %+v", rec, again)
+		}
+	})
+}

@@ -1,0 +1,53 @@
+package file_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/redlease/redlease/pkg/backend/file"
+	"github.com/redlease/redlease/pkg/lease"
+)
+
+// TestServicesOnOneDirectory runs two Services (two instances, each with its
+// own version cache) over one data directory: a cached version that another
+// instance made stale must not let a write through.
+func TestServicesOnOneDirectory(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	now := time.UnixMilli(1767225600000)
+	clock := func() time.Time { return now }
+	newService := func() *lease.Service {
+		svc, err := lease.New(lease.Config{Store: file.New(dir), Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return svc
+	}
+	a, b := newService(), newService()
+	ctx := context.Background()
+	acq := lease.AcquireRequest{DatabaseKey: "clusters/dev/data.rdb", HolderID: "reddb-0", TTLMs: 10_000, Term: 1}
+	first, err := a.Acquire(ctx, acq)
+	if err != nil {
+		t.Fatalf("Acquire on a: %v", err)
+	}
+	rel := lease.ReleaseRequest{DatabaseKey: acq.DatabaseKey, HolderID: "reddb-0", Generation: first.Generation}
+	if _, err := b.Release(ctx, rel); err != nil {
+		t.Fatalf("Release on b: %v", err)
+	}
+	// a's cache still holds the live lease; its refresh must see the release.
+	_, err = a.Refresh(ctx, lease.RefreshRequest{DatabaseKey: acq.DatabaseKey, HolderID: "reddb-0", Generation: first.Generation, TTLMs: 10_000})
+	if !errors.Is(err, lease.ErrStale) {
+		t.Fatalf("Refresh through a stale cache = %v, want ErrStale", err)
+	}
+	acq.HolderID = "reddb-1"
+	second, err := a.Acquire(ctx, acq)
+	if err != nil || second.Generation != first.Generation+1 {
+		t.Fatalf("re-acquire = %+v, %v; want generation %d", second, err, first.Generation+1)
+	}
+	got := decodeFile(t, dir, acq.DatabaseKey)
+	if got.Lease != second {
+		t.Fatalf("file holds %+v, want %+v", got.Lease, second)
+	}
+}

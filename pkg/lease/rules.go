@@ -1,6 +1,9 @@
 package lease
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // The rules below are pure: given what is stored (nil when nothing is) and
 // the service's clock, they either refuse or return the record to write.
@@ -16,7 +19,7 @@ func decideAcquire(cur *Record, r AcquireRequest, nowMs uint64) (next Record, wr
 		if !cur.FreeAt(nowMs) && cur.HolderID != r.HolderID {
 			return Record{}, false, &HeldError{
 				Current:    cur.Lease,
-				RetryAfter: time.Duration(cur.ExpiresAtMs-nowMs) * time.Millisecond,
+				RetryAfter: msDuration(cur.ExpiresAtMs - nowMs),
 			}
 		}
 		if cur.Generation >= MaxSafeInteger {
@@ -74,4 +77,14 @@ func decideRelease(cur *Record, r ReleaseRequest, nowMs uint64) (next Record, wr
 	next.ReleasedAtMs = max(nowMs, 1)
 	next.ExpiresAtMs = min(cur.ExpiresAtMs, nowMs)
 	return next, true, nil
+}
+
+// msDuration converts milliseconds to a Duration, saturating instead of
+// overflowing for absurd stored expiries.
+func msDuration(ms uint64) time.Duration {
+	const maxMs = uint64(math.MaxInt64 / int64(time.Millisecond))
+	if ms > maxMs {
+		ms = maxMs
+	}
+	return time.Duration(ms) * time.Millisecond //nolint:gosec // bounded above
 }

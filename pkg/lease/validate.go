@@ -91,7 +91,7 @@ func (l Limits) ValidateHolder(holder string) error {
 
 // ValidateTTL checks a TTL in milliseconds.
 func (l Limits) ValidateTTL(ttlMs uint64) error {
-	lo, hi := uint64(l.MinTTL.Milliseconds()), uint64(l.MaxTTL.Milliseconds())
+	lo, hi := uint64(max(l.MinTTL.Milliseconds(), 0)), uint64(max(l.MaxTTL.Milliseconds(), 0)) //nolint:gosec // clamped to >= 0
 	if ttlMs < lo || ttlMs > hi {
 		return invalid("ttl_ms", "must be between %d and %d, got %d", lo, hi, ttlMs)
 	}

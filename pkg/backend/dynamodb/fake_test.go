@@ -1,0 +1,381 @@
+package dynamodb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"maps"
+	"math/big"
+	"net/http"
+	"regexp"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+type item = map[string]types.AttributeValue
+
+// fakeDynamoDB is an in-process table keyed by database_key with DynamoDB's
+// semantics for what the store uses: PutItem evaluates its condition and
+// writes atomically (so the conformance suite's races are real races),
+// answers a failed condition with ConditionalCheckFailedException carrying
+// the old item only when ALL_OLD was asked for, rejects expressions it does
+// not understand and unused expression values as DynamoDB does, and Scan
+// walks items in hash order with Limit counting evaluated items.
+type fakeDynamoDB struct {
+	table string
+	// pageCap, when set, ends a Scan page after that many items even below
+	// Limit, as DynamoDB's 1 MB page limit does.
+	pageCap int
+
+	mu      sync.Mutex
+	items   map[string]item
+	calls   map[string]int
+	gets    []*awsddb.GetItemInput
+	puts    []*awsddb.PutItemInput
+	scans   []*awsddb.ScanInput
+	inject  map[string][]error
+	applied map[string][]error // errors returned after the write was applied
+}
+
+func newFakeDynamoDB(table string) *fakeDynamoDB {
+	return &fakeDynamoDB{
+		table:   table,
+		items:   map[string]item{},
+		calls:   map[string]int{},
+		inject:  map[string][]error{},
+		applied: map[string][]error{},
+	}
+}
+
+// failNext makes the next calls of op return errs without doing anything.
+func (f *fakeDynamoDB) failNext(op string, errs ...error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.inject[op] = append(f.inject[op], errs...)
+}
+
+// failAfterApplying makes the next PutItem apply its write and still return
+// err, like a timeout after DynamoDB committed.
+func (f *fakeDynamoDB) failAfterApplying(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.applied["PutItem"] = append(f.applied["PutItem"], err)
+}
+
+func (f *fakeDynamoDB) count(op string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[op]
+}
+
+func (f *fakeDynamoDB) resetCounts() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	clear(f.calls)
+}
+
+func (f *fakeDynamoDB) putRaw(it item) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.items[it[attrKey].(*types.AttributeValueMemberS).Value] = copyItem(it)
+}
+
+func (f *fakeDynamoDB) begin(op string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls[op]++
+	if q := f.inject[op]; len(q) > 0 {
+		f.inject[op] = q[1:]
+		return q[0]
+	}
+	return nil
+}
+
+func (f *fakeDynamoDB) GetItem(ctx context.Context, in *awsddb.GetItemInput, _ ...func(*awsddb.Options)) (*awsddb.GetItemOutput, error) {
+	if err := f.begin("GetItem"); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.gets = append(f.gets, in)
+	if err := f.checkTable(in.TableName, "GetItem"); err != nil {
+		return nil, err
+	}
+	key, err := keyValue(in.Key, "GetItem")
+	if err != nil {
+		return nil, err
+	}
+	it, ok := f.items[key]
+	if !ok {
+		return &awsddb.GetItemOutput{}, nil
+	}
+	return &awsddb.GetItemOutput{Item: copyItem(it)}, nil
+}
+
+func (f *fakeDynamoDB) PutItem(ctx context.Context, in *awsddb.PutItemInput, _ ...func(*awsddb.Options)) (*awsddb.PutItemOutput, error) {
+	if err := f.begin("PutItem"); err != nil {
+		return nil, err
+	}
+	// The request is in flight: let other writers run.
+	runtime.Gosched()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.puts = append(f.puts, in)
+	if err := f.checkTable(in.TableName, "PutItem"); err != nil {
+		return nil, err
+	}
+	key, err := keyValue(in.Item, "PutItem")
+	if err != nil {
+		return nil, err
+	}
+	old, exists := f.items[key]
+	ok, err := evalCondition(aws.ToString(in.ConditionExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues, old, exists)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		failed := &types.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}
+		if exists && in.ReturnValuesOnConditionCheckFailure == types.ReturnValuesOnConditionCheckFailureAllOld {
+			failed.Item = copyItem(old)
+		}
+		return nil, ddbError("PutItem", http.StatusBadRequest, failed)
+	}
+	f.items[key] = copyItem(in.Item)
+	if q := f.applied["PutItem"]; len(q) > 0 {
+		f.applied["PutItem"] = q[1:]
+		return nil, q[0]
+	}
+	return &awsddb.PutItemOutput{}, nil
+}
+
+func (f *fakeDynamoDB) Scan(ctx context.Context, in *awsddb.ScanInput, _ ...func(*awsddb.Options)) (*awsddb.ScanOutput, error) {
+	if err := f.begin("Scan"); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.scans = append(f.scans, in)
+	if err := f.checkTable(in.TableName, "Scan"); err != nil {
+		return nil, err
+	}
+	keys := slices.SortedFunc(maps.Keys(f.items), func(a, b string) int { return compareHashOrder(a, b) })
+	start := 0
+	if in.ExclusiveStartKey != nil {
+		after, err := keyValue(in.ExclusiveStartKey, "Scan")
+		if err != nil {
+			return nil, err
+		}
+		start, _ = slices.BinarySearchFunc(keys, after, compareHashOrder)
+		if start < len(keys) && keys[start] == after {
+			start++
+		}
+	}
+	limit := len(keys)
+	if in.Limit != nil {
+		if *in.Limit <= 0 {
+			return nil, validation("Scan", "Limit must be at least 1")
+		}
+		limit = int(*in.Limit)
+	}
+	if f.pageCap > 0 {
+		limit = min(limit, f.pageCap)
+	}
+	out := &awsddb.ScanOutput{}
+	for i := start; i < len(keys); i++ {
+		if len(out.Items) == limit {
+			// DynamoDB stops at the limit and names the last item
+			// evaluated, whether or not anything follows.
+			out.LastEvaluatedKey = keyOf(keys[i-1])
+			break
+		}
+		out.Items = append(out.Items, copyItem(f.items[keys[i]]))
+	}
+	if out.LastEvaluatedKey == nil && len(out.Items) == limit && len(out.Items) > 0 {
+		out.LastEvaluatedKey = keyOf(keys[start+len(out.Items)-1])
+	}
+	out.Count, out.ScannedCount = int32(len(out.Items)), int32(len(out.Items))
+	return out, nil
+}
+
+func (f *fakeDynamoDB) checkTable(name *string, op string) error {
+	if aws.ToString(name) != f.table {
+		return ddbError(op, http.StatusBadRequest, &types.ResourceNotFoundException{Message: aws.String("Requested resource not found")})
+	}
+	return nil
+}
+
+// compareHashOrder orders keys the way a Scan walks them: by a hash, not
+// by key, so nothing can rely on sorted listings.
+func compareHashOrder(a, b string) int {
+	ha, hb := fnv64(a), fnv64(b)
+	switch {
+	case ha < hb:
+		return -1
+	case ha > hb:
+		return 1
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func fnv64(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
+}
+
+func keyValue(key item, op string) (string, error) {
+	v, ok := key[attrKey].(*types.AttributeValueMemberS)
+	if !ok || v.Value == "" {
+		return "", validation(op, "The provided key element does not match the schema")
+	}
+	if op != "PutItem" && len(key) != 1 {
+		return "", validation(op, "The provided key element does not match the schema")
+	}
+	return v.Value, nil
+}
+
+var (
+	reNotExists = regexp.MustCompile(`^attribute_not_exists\(\s*(#?[A-Za-z_][A-Za-z0-9_]*)\s*\)$`)
+	reEquals    = regexp.MustCompile(`^(#?[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(:[A-Za-z0-9_]+)$`)
+)
+
+// evalCondition understands the two forms the store sends, and refuses
+// anything else as DynamoDB refuses what it cannot parse.
+func evalCondition(expr string, names map[string]string, values map[string]types.AttributeValue, old item, exists bool) (bool, error) {
+	resolve := func(n string) (string, error) {
+		if n[0] != '#' {
+			return n, nil
+		}
+		real, ok := names[n]
+		if !ok {
+			return "", validation("PutItem", "An expression attribute name used in the document path is not defined; attribute name: "+n)
+		}
+		return real, nil
+	}
+	usedValues := map[string]bool{}
+	var result bool
+	switch {
+	case expr == "":
+		result = true
+	case reNotExists.MatchString(expr):
+		name, err := resolve(reNotExists.FindStringSubmatch(expr)[1])
+		if err != nil {
+			return false, err
+		}
+		_, has := old[name]
+		result = !exists || !has
+	case reEquals.MatchString(expr):
+		m := reEquals.FindStringSubmatch(expr)
+		name, err := resolve(m[1])
+		if err != nil {
+			return false, err
+		}
+		want, ok := values[m[2]]
+		if !ok {
+			return false, validation("PutItem", "An expression attribute value used in expression is not defined; attribute value: "+m[2])
+		}
+		usedValues[m[2]] = true
+		result = exists && sameValue(old[name], want)
+	default:
+		return false, validation("PutItem", fmt.Sprintf("the fake does not understand ConditionExpression %q", expr))
+	}
+	for k := range values {
+		if !usedValues[k] {
+			return false, validation("PutItem", "Value provided in ExpressionAttributeValues unused in expressions: keys: {"+k+"}")
+		}
+	}
+	return result, nil
+}
+
+// sameValue compares as DynamoDB does: numbers by value, strings by bytes.
+func sameValue(a, b types.AttributeValue) bool {
+	switch x := a.(type) {
+	case *types.AttributeValueMemberN:
+		y, ok := b.(*types.AttributeValueMemberN)
+		if !ok {
+			return false
+		}
+		rx, okx := new(big.Rat).SetString(x.Value)
+		ry, oky := new(big.Rat).SetString(y.Value)
+		return okx && oky && rx.Cmp(ry) == 0
+	case *types.AttributeValueMemberS:
+		y, ok := b.(*types.AttributeValueMemberS)
+		return ok && x.Value == y.Value
+	}
+	return false
+}
+
+// copyItem deep-copies the attribute kinds the store uses, so that nobody
+// shares memory with the table.
+func copyItem(it item) item {
+	if it == nil {
+		return nil
+	}
+	out := make(item, len(it))
+	for k, v := range it {
+		switch x := v.(type) {
+		case *types.AttributeValueMemberS:
+			out[k] = &types.AttributeValueMemberS{Value: x.Value}
+		case *types.AttributeValueMemberN:
+			out[k] = &types.AttributeValueMemberN{Value: x.Value}
+		case *types.AttributeValueMemberBOOL:
+			out[k] = &types.AttributeValueMemberBOOL{Value: x.Value}
+		default:
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func validation(op, msg string) error {
+	return ddbError(op, http.StatusBadRequest, &smithy.GenericAPIError{Code: "ValidationException", Message: msg})
+}
+
+// ddbError builds an error shaped like the SDK's.
+func ddbError(op string, status int, apiErr error) error {
+	return &smithy.OperationError{
+		ServiceID:     "DynamoDB",
+		OperationName: op,
+		Err: &awshttp.ResponseError{
+			ResponseError: &smithyhttp.ResponseError{
+				Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status, Header: http.Header{}}},
+				Err:      apiErr,
+			},
+			RequestID: "fake-request",
+		},
+	}
+}
+
+func codeError(op string, status int, code string) error {
+	return ddbError(op, status, &smithy.GenericAPIError{Code: code, Message: "fake " + code})
+}
+
+func transportError(op string) error {
+	return &smithy.OperationError{
+		ServiceID:     "DynamoDB",
+		OperationName: op,
+		Err:           &smithyhttp.RequestSendError{Err: errors.New("dial tcp 127.0.0.1:9: connect: connection refused")},
+	}
+}

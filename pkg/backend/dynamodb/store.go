@@ -1,0 +1,150 @@
+package dynamodb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/redlease/redlease/pkg/lease"
+)
+
+var (
+	_ lease.Store  = (*Store)(nil)
+	_ lease.Lister = (*Store)(nil)
+	_ API          = (*awsddb.Client)(nil)
+)
+
+// API is the part of the DynamoDB client the store uses; *dynamodb.Client
+// satisfies it, and tests substitute a fake.
+type API interface {
+	GetItem(ctx context.Context, in *awsddb.GetItemInput, optFns ...func(*awsddb.Options)) (*awsddb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *awsddb.PutItemInput, optFns ...func(*awsddb.Options)) (*awsddb.PutItemOutput, error)
+	Scan(ctx context.Context, in *awsddb.ScanInput, optFns ...func(*awsddb.Options)) (*awsddb.ScanOutput, error)
+}
+
+// The condition expressions of the two writes.
+const (
+	conditionCreate  = "attribute_not_exists(" + attrKey + ")"
+	conditionReplace = attrVersion + " = :expected"
+)
+
+// DefaultRetryAfter is the hint attached to lease.Unavailable errors.
+const DefaultRetryAfter = time.Second
+
+// Options tune a Store. The zero value gives the defaults.
+type Options struct {
+	// RetryAfter is the hint attached to lease.Unavailable errors.
+	RetryAfter time.Duration
+}
+
+// Store is a lease.Store and lease.Lister on one table. It is safe for
+// concurrent use.
+type Store struct {
+	api   API
+	table string
+	opts  Options
+}
+
+// New returns a store on table, which must have the schema in the package
+// doc. client is usually a *dynamodb.Client built by the caller.
+func New(client API, table string, opts Options) (*Store, error) {
+	if client == nil {
+		return nil, errors.New("dynamodb store: nil client")
+	}
+	if table == "" {
+		return nil, errors.New("dynamodb store: empty table name")
+	}
+	if opts.RetryAfter <= 0 {
+		opts.RetryAfter = DefaultRetryAfter
+	}
+	return &Store{api: client, table: table, opts: opts}, nil
+}
+
+// Load implements lease.Store with one strongly consistent GetItem.
+func (s *Store) Load(ctx context.Context, key string) (lease.Versioned, error) {
+	out, err := s.api.GetItem(ctx, &awsddb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            keyOf(key),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return lease.Versioned{}, fmt.Errorf("dynamodb load %q: %w", key, s.mapErr(err))
+	}
+	if out.Item == nil {
+		return lease.Versioned{}, fmt.Errorf("dynamodb load %q: %w", key, lease.ErrNotFound)
+	}
+	v, err := decodeItem(out.Item)
+	if err != nil {
+		return lease.Versioned{}, fmt.Errorf("dynamodb load %q: %w", key, err)
+	}
+	return v, nil
+}
+
+// Create implements lease.Store: PutItem if no item has the key.
+func (s *Store) Create(ctx context.Context, rec lease.Record) (lease.Version, error) {
+	v, err := s.put(ctx, &awsddb.PutItemInput{
+		Item:                encodeItem(rec, 1),
+		ConditionExpression: aws.String(conditionCreate),
+	}, 1)
+	if err != nil {
+		return "", fmt.Errorf("dynamodb create %q: %w", rec.DatabaseKey, err)
+	}
+	return v, nil
+}
+
+// Replace implements lease.Store: PutItem if the item is at version expect.
+func (s *Store) Replace(ctx context.Context, rec lease.Record, expect lease.Version) (lease.Version, error) {
+	ver, ok := parseUint(string(expect))
+	if !ok || ver == 0 || ver == math.MaxUint64 {
+		// Not a version this backend hands out, so it cannot match.
+		return "", fmt.Errorf("dynamodb replace %q: version %q: %w", rec.DatabaseKey, expect, &lease.PreconditionError{})
+	}
+	v, err := s.put(ctx, &awsddb.PutItemInput{
+		Item:                      encodeItem(rec, ver+1),
+		ConditionExpression:       aws.String(conditionReplace),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":expected": num(ver)},
+	}, ver+1)
+	if err != nil {
+		return "", fmt.Errorf("dynamodb replace %q: %w", rec.DatabaseKey, err)
+	}
+	return v, nil
+}
+
+// put sends one conditional PutItem. A refused write comes back with the
+// item DynamoDB found (ALL_OLD), which becomes the PreconditionError's
+// Current.
+func (s *Store) put(ctx context.Context, in *awsddb.PutItemInput, ver uint64) (lease.Version, error) {
+	in.TableName = aws.String(s.table)
+	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	_, err := s.api.PutItem(ctx, in)
+	if err == nil {
+		return formatVersion(ver), nil
+	}
+	var failed *types.ConditionalCheckFailedException
+	if !errors.As(err, &failed) {
+		return "", s.mapErr(err)
+	}
+	pre := &lease.PreconditionError{}
+	if failed.Item != nil {
+		// An item that does not decode is left for the Service's re-read
+		// to report as corrupt.
+		if cur, derr := decodeItem(failed.Item); derr == nil {
+			pre.Current = &cur
+		}
+	}
+	return "", fmt.Errorf("%w: %w", pre, err)
+}
+
+// mapErr turns an SDK error into the lease error the Service expects.
+func (s *Store) mapErr(err error) error {
+	if transient(err) {
+		return lease.Unavailable(err, s.opts.RetryAfter)
+	}
+	return err
+}

@@ -145,8 +145,10 @@ func TestLoadMissingAndCorrupt(t *testing.T) {
 	fake.putRaw(bad)
 	_, err = s.Load(ctx, "bad")
 	wantCorrupt.check(t, err)
-	_, err = s.List(ctx, "", 10)
-	wantCorrupt.check(t, err)
+	page, err := s.List(ctx, "", 10)
+	if err != nil || len(page.Records) != 0 || len(page.Unreadable) != 1 || page.Unreadable[0] != "bad" {
+		t.Errorf("List = %+v, %v; want no records and bad unreadable", page, err)
+	}
 
 	// A refused write whose ALL_OLD item is malformed carries no Current;
 	// the Service's re-read then reports the corruption.

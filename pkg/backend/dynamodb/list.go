@@ -1,6 +1,7 @@
 package dynamodb
 
 import (
+	"errors"
 	"context"
 	"fmt"
 
@@ -39,6 +40,10 @@ func (s *Store) List(ctx context.Context, cursor string, limit int) (lease.Page,
 	page := lease.Page{Records: make([]lease.Versioned, 0, len(out.Items))}
 	for _, item := range out.Items {
 		v, err := decodeItem(item)
+		if errors.Is(err, lease.ErrCorrupt) {
+			page.Unreadable = append(page.Unreadable, itemKey(item))
+			continue
+		}
 		if err != nil {
 			return lease.Page{}, fmt.Errorf("dynamodb list %q: %w", s.table, err)
 		}
@@ -52,4 +57,13 @@ func (s *Store) List(ctx context.Context, cursor string, limit int) (lease.Page,
 		page.Next = next.Value
 	}
 	return page, nil
+}
+
+// itemKey names an unreadable item for the operator: its partition key when
+// that much is readable.
+func itemKey(item map[string]types.AttributeValue) string {
+	if k, ok := item[attrKey].(*types.AttributeValueMemberS); ok {
+		return k.Value
+	}
+	return "(item without a string database_key)"
 }

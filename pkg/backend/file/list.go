@@ -151,12 +151,16 @@ func (w *walker) walk(dir *os.Root, keyPrefix string) error {
 			if errors.Is(err, errAbsent) {
 				continue
 			}
+			var v lease.Versioned
+			if err == nil {
+				v, err = decodeVersioned(at, data)
+			}
+			if errors.Is(err, lease.ErrCorrupt) {
+				w.page.Unreadable = append(w.page.Unreadable, at)
+				continue
+			}
 			if err != nil {
 				return fmt.Errorf("record %q: %w", at, err)
-			}
-			v, err := decodeVersioned(at, data)
-			if err != nil {
-				return err
 			}
 			w.page.Records = append(w.page.Records, v)
 		case kindBad:

@@ -108,8 +108,8 @@ func (s *Store) List(ctx context.Context, cursor string, limit int) (lease.Page,
 		obj := s.objects[k]
 		rec, err := lease.DecodeRecord(obj.data)
 		if err != nil {
-			s.mu.Unlock()
-			return lease.Page{}, fmt.Errorf("list %q: %w", k, err)
+			page.Unreadable = append(page.Unreadable, k)
+			continue
 		}
 		page.Records = append(page.Records, lease.Versioned{Record: rec, Version: obj.version})
 	}

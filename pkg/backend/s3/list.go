@@ -20,8 +20,8 @@ const maxListKeys = 1000
 // records when other objects share the prefix) followed by one GetObject per
 // lease object, ListConcurrency at a time, so that a sweep over thousands of
 // keys fits in a Lambda's timeout. An object deleted between the listing and
-// its GetObject is skipped; an object that does not decode fails the page
-// with lease.ErrCorrupt, as in every other backend.
+// its GetObject is skipped; an object that does not decode is named in
+// Page.Unreadable, as in every other backend.
 func (s *Store) List(ctx context.Context, cursor string, limit int) (lease.Page, error) {
 	if limit <= 0 || limit > maxListKeys {
 		limit = maxListKeys
@@ -44,11 +44,11 @@ func (s *Store) List(ctx context.Context, cursor string, limit int) (lease.Page,
 			keys = append(keys, key)
 		}
 	}
-	records, err := s.getAll(ctx, keys)
+	records, unreadable, err := s.getAll(ctx, keys)
 	if err != nil {
 		return lease.Page{}, fmt.Errorf("s3 list %q: %w", s.opts.Prefix, err)
 	}
-	page := lease.Page{Records: records}
+	page := lease.Page{Records: records, Unreadable: unreadable}
 	if aws.ToBool(out.IsTruncated) {
 		page.Next = aws.ToString(out.NextContinuationToken)
 		if page.Next == "" {
@@ -59,11 +59,12 @@ func (s *Store) List(ctx context.Context, cursor string, limit int) (lease.Page,
 }
 
 // getAll loads keys with at most ListConcurrency requests in flight and
-// returns the records in the listing's order, without the vanished ones.
-// The first failure cancels the requests still waiting.
-func (s *Store) getAll(ctx context.Context, keys []string) ([]lease.Versioned, error) {
+// returns the records in the listing's order, without the vanished ones,
+// and the keys whose objects do not decode. The first other failure cancels
+// the requests still waiting.
+func (s *Store) getAll(ctx context.Context, keys []string) ([]lease.Versioned, []string, error) {
 	if len(keys) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	parent := ctx
 	ctx, cancel := context.WithCancelCause(parent)
@@ -71,6 +72,7 @@ func (s *Store) getAll(ctx context.Context, keys []string) ([]lease.Versioned, e
 	var (
 		results = make([]lease.Versioned, len(keys))
 		found   = make([]bool, len(keys))
+		corrupt = make([]bool, len(keys))
 		slots   = make(chan struct{}, s.opts.ListConcurrency)
 		wg      sync.WaitGroup
 	)
@@ -90,6 +92,8 @@ func (s *Store) getAll(ctx context.Context, keys []string) ([]lease.Versioned, e
 				results[i], found[i] = v, true
 			case errors.Is(err, lease.ErrNotFound):
 				// Gone since the listing; nothing to sweep.
+			case errors.Is(err, lease.ErrCorrupt):
+				corrupt[i] = true
 			default:
 				cancel(fmt.Errorf("get %q: %w", key, err))
 			}
@@ -97,16 +101,20 @@ func (s *Store) getAll(ctx context.Context, keys []string) ([]lease.Versioned, e
 	}
 	wg.Wait()
 	if err := parent.Err(); err != nil {
-		return nil, lease.Unavailable(err, s.opts.RetryAfter)
+		return nil, nil, lease.Unavailable(err, s.opts.RetryAfter)
 	}
 	if err := context.Cause(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	page := make([]lease.Versioned, 0, len(keys))
+	var unreadable []string
 	for i, ok := range found {
-		if ok {
+		switch {
+		case ok:
 			page = append(page, results[i])
+		case corrupt[i]:
+			unreadable = append(unreadable, keys[i])
 		}
 	}
-	return page, nil
+	return page, unreadable, nil
 }

@@ -2,7 +2,6 @@ package s3
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -91,7 +90,7 @@ func TestListIgnoresOtherObjectsAndPages(t *testing.T) {
 	}
 }
 
-func TestListFailsOnCorruptRecord(t *testing.T) {
+func TestListReportsCorruptRecordAndGoesOn(t *testing.T) {
 	t.Parallel()
 	s, fake := newTestStore(t, Options{})
 	for i := range 20 {
@@ -100,8 +99,12 @@ func TestListFailsOnCorruptRecord(t *testing.T) {
 		}
 	}
 	fake.putRaw("leases/db07.lease.json", []byte("{"))
-	if _, err := s.List(context.Background(), "", 100); !errors.Is(err, lease.ErrCorrupt) {
-		t.Fatalf("List = %v, want ErrCorrupt", err)
+	page, err := s.List(context.Background(), "", 100)
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	if len(page.Records) != 19 || len(page.Unreadable) != 1 || page.Unreadable[0] != "db07" {
+		t.Fatalf("List = %d records, unreadable %v; want 19 and [db07]", len(page.Records), page.Unreadable)
 	}
 }
 

@@ -1,8 +1,8 @@
 package dynamodb
 
 import (
-	"errors"
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"

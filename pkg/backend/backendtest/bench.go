@@ -1,0 +1,103 @@
+package backendtest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/redlease/redlease/pkg/lease"
+)
+
+// Counter reports the storage requests made since its last call, so a
+// benchmark can show requests per lease operation next to ns/op.
+type Counter struct {
+	Take      func() (reads, writes int)
+	ReadName  string // e.g. "GetObject"
+	WriteName string // e.g. "PutObject"
+}
+
+// BenchmarkService measures acquire, refresh, release and get through
+// lease.Service on store. The Service's clock is simulated (each acquire
+// jumps past the TTL so that a takeover is always allowed); the storage
+// round trips are real.
+//
+// cold = a fresh Service (a new Lambda instance, nothing cached);
+// warm = the Service that wrote the key last (its cached version is current).
+func BenchmarkService(b *testing.B, store lease.Store, c Counter) {
+	ctx := context.Background()
+	now := time.UnixMilli(1767225600000)
+	clock := func() time.Time { return now }
+	newService := func() *lease.Service {
+		svc, err := lease.New(lease.Config{Store: store, Now: clock})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return svc
+	}
+	const ttl, keys = 60000, 64
+	key := func(op string, i int) string { return fmt.Sprintf("bench/%s/%d", op, i%keys) }
+	acquire := func(svc *lease.Service, k string) lease.Lease {
+		now = now.Add(2 * ttl * time.Millisecond)
+		l, err := svc.Acquire(ctx, lease.AcquireRequest{DatabaseKey: k, HolderID: "bench", TTLMs: ttl, Term: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return l
+	}
+	report := func(b *testing.B, reads, writes int) {
+		b.ReportMetric(float64(reads)/float64(b.N), c.ReadName+"/op")
+		b.ReportMetric(float64(writes)/float64(b.N), c.WriteName+"/op")
+	}
+	run := func(name string, setup func(), op func(i int)) {
+		b.Run(name, func(b *testing.B) {
+			if setup != nil {
+				setup()
+			}
+			c.Take()
+			b.ResetTimer()
+			for i := range b.N {
+				op(i)
+			}
+			b.StopTimer()
+			reads, writes := c.Take()
+			report(b, reads, writes)
+		})
+	}
+
+	warm := newService()
+	run("acquire/cold", nil, func(i int) { acquire(newService(), key("acquire", i)) })
+	run("acquire/warm", func() {
+		for i := range keys {
+			acquire(warm, key("acquire", i)) // fill the cache
+		}
+	}, func(i int) { acquire(warm, key("acquire", i)) })
+	var held lease.Lease
+	refresh := func(svc *lease.Service) {
+		if _, err := svc.Refresh(ctx, lease.RefreshRequest{DatabaseKey: held.DatabaseKey, HolderID: "bench", Generation: held.Generation, TTLMs: ttl}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	run("refresh/warm", func() { held = acquire(warm, "bench/refresh") }, func(int) { refresh(warm) })
+	run("refresh/cold", nil, func(int) { refresh(newService()) })
+	b.Run("release/warm", func(b *testing.B) {
+		var reads, writes int
+		for i := range b.N {
+			b.StopTimer()
+			l := acquire(warm, key("release", i))
+			c.Take()
+			b.StartTimer()
+			if _, err := warm.Release(ctx, lease.ReleaseRequest{DatabaseKey: l.DatabaseKey, HolderID: "bench", Generation: l.Generation}); err != nil {
+				b.Fatal(err)
+			}
+			r, w := c.Take()
+			reads, writes = reads+r, writes+w
+		}
+		report(b, reads, writes)
+	})
+	run("get", nil, func(int) {
+		if _, err := warm.Get(ctx, held.DatabaseKey); err != nil {
+			b.Fatal(err)
+		}
+	})
+}

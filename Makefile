@@ -13,7 +13,8 @@ LAMBDA_FLAGS  := -tags lambda.norpc -trimpath -ldflags="-s -w -buildid="
 
 # Pinned tool versions.
 GOLANGCI_LINT_VERSION := v2.15.0
-RIE_VERSION           := v1.27
+# The Lambda Runtime Interface Emulator publishes no semver tags.
+RIE_VERSION           := v0.0.0-20261030222936-bef5c4ba774d
 
 GOLANGCI_LINT := $(TOOLS_BIN)/golangci-lint
 RIE           := $(TOOLS_BIN)/aws-lambda-rie
@@ -91,7 +92,7 @@ fuzz: ## run every fuzz target for $(FUZZTIME)
 
 .PHONY: test-smoke
 test-smoke: lambdas $(RIE) ## invoke the real bootstrap binaries under the Lambda Runtime Interface Emulator
-	RIE=$(RIE) scripts/rie-smoke.sh
+	RIE=$(RIE) LAMBDA_DIR=$(LAMBDA_DIR) scripts/rie-smoke.sh
 
 .PHONY: test-integration
 test-integration: ## integration tests against LocalStack S3/EventBridge and the DynamoDB emulator

@@ -1,0 +1,101 @@
+// Command redlease is the local side of redlease: `redlease serve` runs the
+// HTTP API on this machine, and the client subcommands talk to a deployed
+// or local service. Subcommands live in their own files and add themselves
+// to the registry below from init(), so this file only dispatches.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"os/signal"
+	"slices"
+	"syscall"
+)
+
+// env is what a subcommand may touch of the process, so tests can run one
+// with their own streams and environment.
+type env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+}
+
+// command is one subcommand. Run gets the arguments after the subcommand's
+// name and a context cancelled on SIGINT or SIGTERM.
+type command struct {
+	Summary string // one line for `redlease help`
+	Run     func(ctx context.Context, e env, args []string) error
+}
+
+// commands is the registry; filled by register from init functions.
+var commands = map[string]command{}
+
+// register adds a subcommand. It panics on a duplicate name, a programming
+// error that must not reach a release.
+func register(name string, c command) {
+	if _, dup := commands[name]; dup {
+		panic("redlease: subcommand registered twice: " + name)
+	}
+	commands[name] = c
+}
+
+// usageError marks a mistake in the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches args to a subcommand and returns the exit status.
+func run(ctx context.Context, e env, args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(e.Stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(e.Stderr, "redlease: unknown command %q\n", args[0])
+		usage(e.Stderr)
+		return 2
+	}
+	err := c.Run(ctx, e, args[1:])
+	var (
+		ue usageError
+		ec interface{ ExitCode() int } // a subcommand's documented status
+	)
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(e.Stderr, "redlease %s: %v\n", args[0], err)
+		return 2
+	case errors.As(err, &ec):
+		fmt.Fprintf(e.Stderr, "redlease %s: %v\n", args[0], err)
+		return ec.ExitCode()
+	default:
+		fmt.Fprintf(e.Stderr, "redlease %s: %v\n", args[0], err)
+		return 1
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: redlease <command> [flags]")
+	fmt.Fprintln(w, "\ncommands:")
+	for _, name := range slices.Sorted(maps.Keys(commands)) {
+		fmt.Fprintf(w, "  %-10s %s\n", name, commands[name].Summary)
+	}
+	fmt.Fprintln(w, "\nRun 'redlease <command> -h' for a command's flags.")
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/redlease/redlease/internal/config"
+	"github.com/redlease/redlease/internal/wire"
+	"github.com/redlease/redlease/pkg/api"
+	"github.com/redlease/redlease/pkg/api/httpserver"
+	"github.com/redlease/redlease/pkg/observe"
+)
+
+func init() {
+	register("serve", command{
+		Summary: "run the lease HTTP API locally (file backend in ./.redlease by default)",
+		Run:     serve,
+	})
+}
+
+// shutdownTimeout bounds how long in-flight requests may finish after
+// SIGINT or SIGTERM.
+const shutdownTimeout = 10 * time.Second
+
+// serve runs the API until ctx is cancelled. Flags override the REDLEASE_*
+// environment, which overrides the defaults.
+func serve(ctx context.Context, e env, args []string) error {
+	cfg, err := config.FromEnv(e.Getenv)
+	if err != nil {
+		return err
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(e.Stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&cfg.Backend, "backend", cfg.Backend, "storage: file, memory, s3 or dynamodb ("+config.EnvBackend+")")
+	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "file backend directory ("+config.EnvDataDir+")")
+	fs.StringVar(&cfg.Bucket, "bucket", cfg.Bucket, "s3 bucket ("+config.EnvBucket+")")
+	fs.StringVar(&cfg.Prefix, "prefix", cfg.Prefix, "object key prefix ("+config.EnvPrefix+")")
+	fs.BoolVar(&cfg.S3PathStyle, "s3-path-style", cfg.S3PathStyle, "path-style S3 addressing ("+config.EnvS3PathStyle+")")
+	fs.StringVar(&cfg.Table, "table", cfg.Table, "dynamodb table ("+config.EnvTable+")")
+	fs.TextVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error ("+config.EnvLogLevel+")")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("unexpected arguments: %q", fs.Args())}
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError{err.Error()}
+	}
+	log := observe.NewLogger(e.Stderr, cfg.LogLevel)
+	handler, err := buildHTTP(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String(),
+		"backend", cfg.Backend, "data_dir", dataDirOf(cfg))
+	return serveUntilDone(ctx, srv, ln, log)
+}
+
+// serveUntilDone serves until ctx is cancelled, then lets in-flight
+// requests finish within shutdownTimeout.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, log *slog.Logger) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", shutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// buildHTTP wires config → store → service → core → net/http adapter, the
+// same chain the Lambda functions use.
+func buildHTTP(ctx context.Context, cfg config.Config, log *slog.Logger) (http.Handler, error) {
+	var awsCfg aws.Config
+	var err error
+	if cfg.NeedsAWS() {
+		if awsCfg, err = wire.AWSConfig(ctx); err != nil {
+			return nil, err
+		}
+	}
+	store, err := wire.Store(ctx, cfg, awsCfg)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := wire.Service(cfg, store)
+	if err != nil {
+		return nil, err
+	}
+	core, err := api.New(api.Config{Service: svc, Logger: log}) // no EMF locally: nothing ships it
+	if err != nil {
+		return nil, err
+	}
+	return httpserver.Handler(core), nil
+}
+
+func dataDirOf(cfg config.Config) string {
+	if cfg.Backend == config.BackendFile {
+		return cfg.DataDir
+	}
+	return ""
+}

@@ -1,0 +1,90 @@
+package config
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redlease/redlease/pkg/lease"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestFromEnvDefaults(t *testing.T) {
+	t.Parallel()
+	got, err := FromEnv(env(nil))
+	if err != nil {
+		t.Fatalf("FromEnv(empty) error: %v", err)
+	}
+	want := Config{
+		Backend:  "file",
+		DataDir:  ".redlease",
+		Prefix:   "leases/",
+		Limits:   lease.DefaultLimits(),
+		LogLevel: slog.LevelInfo,
+	}
+	if got != want {
+		t.Errorf("FromEnv(empty) = %+v, want %+v", got, want)
+	}
+}
+
+func TestFromEnvReadsEverything(t *testing.T) {
+	t.Parallel()
+	got, err := FromEnv(env(map[string]string{
+		EnvBackend:     "S3",
+		EnvBucket:      "b",
+		EnvPrefix:      "x/",
+		EnvS3PathStyle: "true",
+		EnvTable:       "t",
+		EnvTTLMinMs:    "500",
+		EnvTTLMaxMs:    "90000",
+		EnvLogLevel:    "debug",
+		EnvEventBus:    "bus",
+		EnvDataDir:     "/d",
+	}))
+	if err != nil {
+		t.Fatalf("FromEnv error: %v", err)
+	}
+	want := lease.DefaultLimits()
+	want.MinTTL, want.MaxTTL = 500*time.Millisecond, 90*time.Second
+	if got.Backend != "s3" || got.Bucket != "b" || got.Prefix != "x/" || !got.S3PathStyle ||
+		got.Table != "t" || got.LogLevel != slog.LevelDebug || got.EventBus != "bus" ||
+		got.DataDir != "/d" || got.Limits != want {
+		t.Errorf("FromEnv = %+v", got)
+	}
+	if !got.NeedsAWS() {
+		t.Error("NeedsAWS() = false for s3")
+	}
+}
+
+func TestFromEnvRejectsBadValues(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string // substring of the error
+	}{
+		{"unknown backend", map[string]string{EnvBackend: "redis"}, EnvBackend},
+		{"s3 without bucket", map[string]string{EnvBackend: "s3"}, EnvBucket},
+		{"dynamodb without table", map[string]string{EnvBackend: "dynamodb"}, EnvTable},
+		{"bad bool", map[string]string{EnvS3PathStyle: "yes please"}, EnvS3PathStyle},
+		{"bad level", map[string]string{EnvLogLevel: "loud"}, EnvLogLevel},
+		{"ttl not a number", map[string]string{EnvTTLMinMs: "1s"}, EnvTTLMinMs},
+		{"ttl zero", map[string]string{EnvTTLMaxMs: "0"}, EnvTTLMaxMs},
+		{"ttl negative", map[string]string{EnvTTLMinMs: "-5"}, EnvTTLMinMs},
+		{"min above max", map[string]string{EnvTTLMinMs: "5000", EnvTTLMaxMs: "4000"}, "below"},
+		{"absolute prefix", map[string]string{EnvPrefix: "/leases/"}, EnvPrefix},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := FromEnv(env(tc.env))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("FromEnv(%v) error = %v, want one mentioning %q", tc.env, err, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,186 @@
+// Package apitest builds api Handlers for tests: a memory store (optionally
+// behind a store that fails on purpose), a clock the test moves, fixed
+// request ids, and buffers that capture the log and metrics lines. The
+// adapter and contract tests of pkg/api share it, so they all exercise the
+// same wiring as production (lease.Service behind observe.TimedStore).
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redlease/redlease/pkg/api"
+	"github.com/redlease/redlease/pkg/backend/memory"
+	"github.com/redlease/redlease/pkg/lease"
+	"github.com/redlease/redlease/pkg/observe"
+)
+
+// Epoch is 2026-01-01T00:00:00Z, the clock's start (1767225600000 ms).
+var Epoch = time.UnixMilli(1767225600000).UTC()
+
+// Clock is a settable clock, safe for concurrent use.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Set moves the clock to t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
+
+// Buffer is a bytes.Buffer safe for concurrent writes.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+// String returns what was written.
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// Env is one wired handler and what a test inspects.
+type Env struct {
+	Handler *api.Handler
+	Memory  *memory.Store
+	Clock   *Clock
+	Logs    *Buffer
+	Metrics *Buffer
+}
+
+// Options tune New.
+type Options struct {
+	// Wrap, when set, puts a store in front of the memory store.
+	Wrap func(lease.ListingStore) lease.ListingStore
+	Ops  []api.Op
+}
+
+// New returns an Env with the clock at Epoch. Request ids are "req-1",
+// "req-2", ... unless the transport supplies one.
+func New(t testing.TB, opts Options) *Env {
+	t.Helper()
+	e := &Env{Memory: memory.New(), Clock: &Clock{t: Epoch}, Logs: &Buffer{}, Metrics: &Buffer{}}
+	var store lease.ListingStore = e.Memory
+	if opts.Wrap != nil {
+		store = opts.Wrap(store)
+	}
+	svc, err := lease.New(lease.Config{
+		Store: observe.TimedStore(store, e.Clock.Now),
+		Now:   e.Clock.Now,
+		// The cache would let a warm instance skip reads; tests that
+		// break the store want every request to reach it.
+		CacheSize: -1,
+	})
+	if err != nil {
+		t.Fatalf("lease.New: %v", err)
+	}
+	var mu sync.Mutex
+	n := 0
+	e.Handler, err = api.New(api.Config{
+		Service: svc,
+		Logger:  observe.NewLogger(e.Logs, -8), // everything
+		Metrics: observe.NewMetrics(e.Metrics, "").WithClock(e.Clock.Now),
+		Now:     e.Clock.Now,
+		NewRequestID: func() string {
+			mu.Lock()
+			defer mu.Unlock()
+			n++
+			return fmt.Sprintf("req-%d", n)
+		},
+		Ops: opts.Ops,
+	})
+	if err != nil {
+		t.Fatalf("api.New: %v", err)
+	}
+	return e
+}
+
+// Broken is a store whose calls fail with the given errors (nil: pass
+// through to Inner).
+type Broken struct {
+	lease.ListingStore
+	LoadErr  error
+	WriteErr error
+}
+
+// Load implements lease.Store.
+func (b *Broken) Load(ctx context.Context, key string) (lease.Versioned, error) {
+	if b.LoadErr != nil {
+		return lease.Versioned{}, b.LoadErr
+	}
+	return b.ListingStore.Load(ctx, key)
+}
+
+// Create implements lease.Store.
+func (b *Broken) Create(ctx context.Context, rec lease.Record) (lease.Version, error) {
+	if b.WriteErr != nil {
+		return "", b.WriteErr
+	}
+	return b.ListingStore.Create(ctx, rec)
+}
+
+// Replace implements lease.Store.
+func (b *Broken) Replace(ctx context.Context, rec lease.Record, expect lease.Version) (lease.Version, error) {
+	if b.WriteErr != nil {
+		return "", b.WriteErr
+	}
+	return b.ListingStore.Replace(ctx, rec, expect)
+}
+
+// ContractCodes are the codes a 4xx may carry: the contract's, plus the
+// method_not_allowed extension.
+var ContractCodes = []string{"invalid_request", "not_found", "held", "fenced", "stale", "lost_race",
+	"too_large", "method_not_allowed"}
+
+// CheckContractAnswer fails unless the answer is a 200 or a 4xx whose JSON
+// body carries a contract code (and a field when invalid_request).
+func CheckContractAnswer(t testing.TB, status int, body []byte) {
+	t.Helper()
+	if status == http.StatusOK {
+		return
+	}
+	var eb struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+			Field   string `json:"field"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(body, &eb); err != nil {
+		t.Fatalf("status %d with a body that is not JSON: %q", status, body)
+	}
+	if status < 400 || status > 499 || !slices.Contains(ContractCodes, eb.Error.Code) || eb.Error.Message == "" {
+		t.Fatalf("answer %d %s: want 200 or a 4xx with a contract code and a message", status, body)
+	}
+	if eb.Error.Code == "invalid_request" && eb.Error.Field == "" {
+		t.Fatalf("invalid_request without field: %s", body)
+	}
+}

@@ -1,0 +1,35 @@
+// Package api is the one implementation of redlease's HTTP contract
+// (shared/API.md, api/openapi.yaml): routing, strict request decoding, the
+// mapping of domain errors to statuses and codes, response bodies, and one
+// log line and one metrics line per request.
+//
+// It is transport-neutral. A Request is a method, a path, headers and a body
+// already read; a Response is a status, headers and a body. The adapters in
+// the subpackages only translate: apigw from API Gateway events (HTTP API
+// payload 2.0 and REST proxy 1.0) for the Lambda functions, httpserver from
+// net/http for the local server. Both therefore answer byte for byte alike.
+//
+// Decisions where the contract is silent (extensions, none of which change
+// a documented answer):
+//
+//   - A POST whose Content-Type is not application/json (parameters such as
+//     charset=utf-8 allowed) is refused as 400 invalid_request with field
+//     "content-type", not 415, so clients only meet the contract's codes.
+//   - A known route called with another method answers 405 with code
+//     method_not_allowed and an Allow header.
+//   - Refresh accepts an optional "term" (the term the lease was acquired
+//     at); with current_term it lets the fence refuse before any storage I/O,
+//     and it must match the stored lease.
+//   - Explicit zeros in optional fields (term, current_term) are refused;
+//     only absence means "default" or "none". JSON null, duplicate keys,
+//     trailing data and invalid UTF-8 are refused too.
+//   - Every response carries Content-Type: application/json, X-Request-Id
+//     and Cache-Control: no-store (a lease answer must never be cached).
+//   - The request id is the service's own (API Gateway's request id behind
+//     API Gateway, a random one otherwise); a client's X-Request-Id is not
+//     trusted.
+//   - A record RedDB could not read (ErrCorrupt) and an exhausted fencing
+//     token are 500 internal, with the details in the log only.
+//   - The key in the GET path is percent-decoded exactly once by this
+//     package; adapters hand it over as it appears in the path.
+package api

@@ -1,0 +1,160 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/redlease/redlease/pkg/lease"
+)
+
+// The error codes of the contract, plus method_not_allowed (an extension).
+const (
+	CodeInvalidRequest     = "invalid_request"
+	CodeNotFound           = "not_found"
+	CodeHeld               = "held"
+	CodeFenced             = "fenced"
+	CodeStale              = "stale"
+	CodeLostRace           = "lost_race"
+	CodeTooLarge           = "too_large"
+	CodeBackendUnavailable = "backend_unavailable"
+	CodeInternal           = "internal"
+	CodeMethodNotAllowed   = "method_not_allowed"
+)
+
+// CodeOK is the outcome logged and counted for a success.
+const CodeOK = "ok"
+
+// errorTable is the one place that maps the domain's sentinel errors to a
+// status and code; the first entry that errors.Is matches wins. Anything not
+// listed (ErrCorrupt, ErrExhausted, bugs) is 500 internal.
+var errorTable = []struct {
+	target error
+	status int
+	code   string
+}{
+	{lease.ErrInvalid, http.StatusBadRequest, CodeInvalidRequest},
+	{lease.ErrNotFound, http.StatusNotFound, CodeNotFound},
+	{lease.ErrHeld, http.StatusConflict, CodeHeld},
+	{lease.ErrFenced, http.StatusConflict, CodeFenced},
+	{lease.ErrStale, http.StatusConflict, CodeStale},
+	{lease.ErrLostRace, http.StatusConflict, CodeLostRace},
+	{lease.ErrUnavailable, http.StatusServiceUnavailable, CodeBackendUnavailable},
+}
+
+// defaultUnavailableRetry is the hint sent when a backend gave none.
+const defaultUnavailableRetry = time.Second
+
+// errorDetail is the body's "error" member.
+type errorDetail struct {
+	Code         string       `json:"code"`
+	Message      string       `json:"message"`
+	Field        string       `json:"field,omitempty"`
+	Current      *lease.Lease `json:"current,omitempty"`
+	CurrentTerm  uint64       `json:"current_term,omitempty"`
+	RetryAfterMs uint64       `json:"retry_after_ms,omitempty"`
+}
+
+// apiError is a refusal ready to be written.
+type apiError struct {
+	status int
+	detail errorDetail
+	allow  string // Allow header of a 405
+}
+
+// toAPIError classifies err. Messages are written for people and never
+// carry a storage or internal error's text; that goes to the log only.
+func toAPIError(err error) *apiError {
+	e := &apiError{status: http.StatusInternalServerError,
+		detail: errorDetail{Code: CodeInternal, Message: "internal error; the request id identifies it in the service's logs"}}
+	for _, row := range errorTable {
+		if errors.Is(err, row.target) {
+			e.status, e.detail.Code = row.status, row.code
+			break
+		}
+	}
+	d := &e.detail
+	switch d.Code {
+	case CodeInvalidRequest:
+		var inv *lease.InvalidError
+		if errors.As(err, &inv) {
+			d.Field, d.Message = inv.Field, inv.Field+" "+inv.Reason
+		} else {
+			d.Field, d.Message = fieldBody, "the request is invalid"
+		}
+	case CodeNotFound:
+		d.Message = "no lease record exists for this database_key"
+	case CodeHeld:
+		var held *lease.HeldError
+		if errors.As(err, &held) {
+			cur := held.Current
+			d.Current, d.RetryAfterMs = &cur, ceilMs(held.RetryAfter)
+			d.Message = fmt.Sprintf("the lease is held by %q (generation %d) for another %d ms",
+				cur.HolderID, cur.Generation, d.RetryAfterMs)
+		} else {
+			d.Message = "the lease is held by another holder"
+		}
+	case CodeFenced:
+		var fenced *lease.FencedError
+		if errors.As(err, &fenced) {
+			d.CurrentTerm = fenced.CurrentTerm
+			d.Message = fmt.Sprintf("term %d is behind the current term %d", fenced.AttemptedTerm, fenced.CurrentTerm)
+		} else {
+			d.Message = "the caller's term is behind the current term"
+		}
+	case CodeStale:
+		d.Message = "this holder's generation is no longer the lease's"
+		var stale *lease.StaleError
+		if errors.As(err, &stale) {
+			if stale.Current != nil {
+				cur := *stale.Current
+				d.Current = &cur
+			}
+			d.Message = fmt.Sprintf("holder %q generation %d is no longer the lease's", stale.HolderID, stale.Generation)
+		}
+	case CodeLostRace:
+		d.Message = "a concurrent writer won; the request is safe to retry"
+		d.RetryAfterMs = 100
+		var race *lease.LostRaceError
+		if errors.As(err, &race) {
+			d.RetryAfterMs = ceilMs(race.RetryAfter)
+		}
+	case CodeBackendUnavailable:
+		d.Message = "lease storage is unavailable; retry later"
+		d.RetryAfterMs = ceilMs(defaultUnavailableRetry)
+		var un *lease.UnavailableError
+		if errors.As(err, &un) && un.RetryAfter > 0 {
+			d.RetryAfterMs = ceilMs(un.RetryAfter)
+		}
+	}
+	return e
+}
+
+// ceilMs rounds a hint up to whole milliseconds, at least 1: a hint of 0
+// would invite a busy retry loop.
+func ceilMs(d time.Duration) uint64 {
+	ms := (d + time.Millisecond - 1) / time.Millisecond
+	return uint64(max(ms, 1))
+}
+
+// retryAfterSeconds renders a Retry-After header: whole seconds, rounded up.
+func retryAfterSeconds(ms uint64) string {
+	return fmt.Sprint((ms + 999) / 1000)
+}
+
+func tooLarge() *apiError {
+	return &apiError{status: http.StatusRequestEntityTooLarge, detail: errorDetail{
+		Code: CodeTooLarge, Message: fmt.Sprintf("the request body exceeds %d bytes", MaxBodyBytes)}}
+}
+
+func notFoundRoute() *apiError {
+	return &apiError{status: http.StatusNotFound, detail: errorDetail{
+		Code: CodeNotFound, Message: "no such route"}}
+}
+
+func methodNotAllowed(method string, op Op) *apiError {
+	allow := op.Method()
+	return &apiError{status: http.StatusMethodNotAllowed, allow: allow, detail: errorDetail{
+		Code: CodeMethodNotAllowed, Message: fmt.Sprintf("method %s is not allowed here; use %s", method, allow)}}
+}

@@ -1,0 +1,283 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"time"
+
+	"github.com/redlease/redlease/pkg/lease"
+	"github.com/redlease/redlease/pkg/observe"
+)
+
+// Config wires a Handler. Service is required; the rest has defaults.
+type Config struct {
+	Service *lease.Service
+	Logger  *slog.Logger     // observe.Discard() when nil
+	Metrics *observe.Metrics // no metrics when nil
+	// Now measures request latency; time.Now when nil. The lease clock is
+	// the Service's own.
+	Now func() time.Time
+	// NewRequestID makes a request id when the transport supplied none;
+	// 16 random bytes in hex when nil.
+	NewRequestID func() string
+	// Ops restricts the handler to some operations (a Lambda function serves
+	// one route); others answer 404 not_found. All operations when empty.
+	Ops []Op
+}
+
+// Handler serves the contract. It is safe for concurrent use.
+type Handler struct {
+	svc     *lease.Service
+	log     *slog.Logger
+	metrics *observe.Metrics
+	now     func() time.Time
+	newID   func() string
+	ops     []Op
+}
+
+// New checks cfg and returns a Handler.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Service == nil {
+		return nil, errors.New("api: Config.Service is required")
+	}
+	h := &Handler{svc: cfg.Service, log: cfg.Logger, metrics: cfg.Metrics,
+		now: cfg.Now, newID: cfg.NewRequestID, ops: cfg.Ops}
+	if h.log == nil {
+		h.log = observe.Discard()
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.newID == nil {
+		h.newID = randomID
+	}
+	if len(h.ops) == 0 {
+		h.ops = Ops
+	}
+	for _, op := range h.ops {
+		if !slices.Contains(Ops, op) {
+			return nil, fmt.Errorf("api: unknown operation %q", op)
+		}
+	}
+	return h, nil
+}
+
+func randomID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}
+
+// outcome is what one request did, for its log line and metrics.
+type outcome struct {
+	op         Op
+	key        string
+	holder     string
+	generation uint64
+	err        error // the domain or decoding error, for the log
+}
+
+// Serve answers one request. It never panics and never returns an
+// internal error's text to the client.
+func (h *Handler) Serve(ctx context.Context, req Request) (resp Response) {
+	start := h.now()
+	if req.RequestID == "" {
+		req.RequestID = h.newID()
+	}
+	ctx, stats := observe.WithStorageStats(ctx)
+	var out outcome
+	var apiErr *apiError
+	defer func() {
+		if p := recover(); p != nil {
+			out.err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+			apiErr = toAPIError(out.err)
+			resp = h.errorResponse(req.RequestID, apiErr)
+		}
+		h.record(req, out, apiErr, resp.Status, start, stats)
+	}()
+	var body any
+	body, out, apiErr = h.dispatch(ctx, req)
+	if apiErr != nil {
+		return h.errorResponse(req.RequestID, apiErr)
+	}
+	return h.response(req.RequestID, http.StatusOK, body)
+}
+
+// dispatch routes, decodes and calls the Service.
+func (h *Handler) dispatch(ctx context.Context, req Request) (any, outcome, *apiError) {
+	op, key, found, err := route(req.Path, req.PathParams)
+	out := outcome{op: op, key: key}
+	if !found || !slices.Contains(h.ops, op) {
+		return nil, out, notFoundRoute()
+	}
+	if req.Method != op.Method() {
+		return nil, out, methodNotAllowed(req.Method, op)
+	}
+	if err != nil {
+		out.err = err
+		return nil, out, toAPIError(err)
+	}
+	if op == OpGet {
+		snap, err := h.svc.Get(ctx, key)
+		out.err = err
+		if err != nil {
+			return nil, out, toAPIError(err)
+		}
+		out.holder, out.generation = snap.Lease.HolderID, snap.Lease.Generation
+		return readBody{Lease: snap.Lease, State: snap.State, ExpiresInMs: snap.ExpiresInMs}, out, nil
+	}
+	if len(req.Body) > MaxBodyBytes {
+		return nil, out, tooLarge()
+	}
+	if err := checkContentType(req.Header); err != nil {
+		out.err = err
+		return nil, out, toAPIError(err)
+	}
+	if req.BodyInvalid != "" {
+		out.err = invalidField(fieldBody, req.BodyInvalid)
+		return nil, out, toAPIError(out.err)
+	}
+	l, err := h.mutate(ctx, op, req.Body, &out)
+	out.err = err
+	if err != nil {
+		return nil, out, toAPIError(err)
+	}
+	out.generation = l.Generation
+	return leaseBody{Lease: l}, out, nil
+}
+
+func (h *Handler) mutate(ctx context.Context, op Op, body []byte, out *outcome) (lease.Lease, error) {
+	switch op {
+	case OpAcquire:
+		r, err := DecodeAcquire(body)
+		if err != nil {
+			return lease.Lease{}, err
+		}
+		out.key, out.holder = r.DatabaseKey, r.HolderID
+		return h.svc.Acquire(ctx, r)
+	case OpRefresh:
+		r, err := DecodeRefresh(body)
+		if err != nil {
+			return lease.Lease{}, err
+		}
+		out.key, out.holder = r.DatabaseKey, r.HolderID
+		return h.svc.Refresh(ctx, r)
+	case OpRelease:
+		r, err := DecodeRelease(body)
+		if err != nil {
+			return lease.Lease{}, err
+		}
+		out.key, out.holder = r.DatabaseKey, r.HolderID
+		return h.svc.Release(ctx, r)
+	}
+	return lease.Lease{}, fmt.Errorf("api: no mutation for %q", op)
+}
+
+type leaseBody struct {
+	Lease lease.Lease `json:"lease"`
+}
+
+type readBody struct {
+	Lease       lease.Lease `json:"lease"`
+	State       lease.State `json:"state"`
+	ExpiresInMs uint64      `json:"expires_in_ms"`
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+func (h *Handler) errorResponse(requestID string, e *apiError) Response {
+	resp := h.response(requestID, e.status, errorBody{Error: e.detail})
+	if e.allow != "" {
+		resp.Header["Allow"] = e.allow
+	}
+	if e.status == http.StatusServiceUnavailable {
+		resp.Header["Retry-After"] = retryAfterSeconds(e.detail.RetryAfterMs)
+	}
+	return resp
+}
+
+func (h *Handler) response(requestID string, status int, body any) Response {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // keys and holder ids come back as sent
+	var out []byte
+	if err := enc.Encode(body); err == nil {
+		out = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	} else {
+		// Unreachable: only structs of strings and integers get here.
+		status, out = http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+	}
+	return Response{
+		Status: status,
+		Header: map[string]string{
+			"Content-Type":  "application/json",
+			"Cache-Control": "no-store",
+			HeaderRequestID: requestID,
+		},
+		Body: out,
+	}
+}
+
+// record writes the request's log line and metrics line. It logs neither
+// the body nor any header.
+func (h *Handler) record(req Request, out outcome, e *apiError, status int, start time.Time, stats *observe.StorageStats) {
+	latency := h.now().Sub(start)
+	code := CodeOK
+	if e != nil {
+		code = e.detail.Code
+	}
+	calls, storage := stats.Totals()
+	attrs := []slog.Attr{
+		slog.String("request_id", req.RequestID),
+		slog.String("method", req.Method),
+		slog.String("route", string(out.op)),
+		slog.String("key", out.key),
+		slog.String("holder", out.holder),
+		slog.String("outcome", code),
+		slog.Int("status", status),
+		slog.Float64("latency_ms", ms(latency)),
+		slog.Int("storage_calls", calls),
+		slog.Float64("storage_ms", ms(storage)),
+	}
+	if out.generation != 0 {
+		attrs = append(attrs, slog.Uint64("generation", out.generation))
+	}
+	level := slog.LevelInfo
+	switch {
+	case status >= 500:
+		level = slog.LevelError
+		if status == http.StatusServiceUnavailable {
+			level = slog.LevelWarn
+		}
+		if out.err != nil {
+			attrs = append(attrs, slog.String("error", out.err.Error()))
+		}
+	case out.err != nil:
+		attrs = append(attrs, slog.String("detail", out.err.Error()))
+	}
+	h.log.LogAttrs(context.Background(), level, "request", attrs...)
+
+	opName := string(out.op)
+	if opName == "" {
+		opName = "unknown"
+	}
+	values := map[string]float64{"Requests": 1, "Latency": ms(latency)}
+	units := map[string]string{"Requests": "Count", "Latency": "Milliseconds", "StorageLatency": "Milliseconds"}
+	if calls > 0 {
+		values["StorageLatency"] = ms(storage)
+	}
+	h.metrics.Emit(map[string]string{"Operation": opName, "Outcome": code}, values, units)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

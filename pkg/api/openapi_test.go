@@ -1,0 +1,175 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+
+	"github.com/redlease/redlease/pkg/api"
+	"github.com/redlease/redlease/pkg/api/apitest"
+	"github.com/redlease/redlease/pkg/lease"
+)
+
+func loadSpec(t *testing.T) *openapi3.T {
+	t.Helper()
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromFile(filepath.Join("..", "..", "api", "openapi.yaml"))
+	if err != nil {
+		t.Fatalf("load api/openapi.yaml: %v", err)
+	}
+	if err := doc.Validate(loader.Context); err != nil {
+		t.Fatalf("api/openapi.yaml is not a valid OpenAPI document: %v", err)
+	}
+	if !doc.IsOpenAPI31OrLater() {
+		t.Fatalf("openapi = %q, want 3.1", doc.OpenAPI)
+	}
+	return doc
+}
+
+// specRoute is the spec's operation for a request the handler served.
+func specRoute(t *testing.T, doc *openapi3.T, req api.Request) (*routers.Route, map[string]string) {
+	t.Helper()
+	path, params := req.Path, map[string]string{}
+	if rest, ok := strings.CutPrefix(req.Path, api.PathLeases); ok {
+		path, params["database_key"] = "/v1/leases/{database_key}", rest
+	}
+	item := doc.Paths.Value(path)
+	if item == nil {
+		t.Fatalf("spec has no path %s", path)
+	}
+	op := item.GetOperation(req.Method)
+	if op == nil {
+		// A 405: validate against a documented operation of the path,
+		// which lists the 405 response.
+		for _, o := range item.Operations() {
+			op = o
+		}
+	}
+	return &routers.Route{Spec: doc, Path: path, PathItem: item, Method: req.Method, Operation: op}, params
+}
+
+// TestResponsesConformToOpenAPI serves one request per route and per error
+// case and validates each real response (status, headers, body) against
+// api/openapi.yaml; success requests are validated against it too.
+func TestResponsesConformToOpenAPI(t *testing.T) {
+	t.Parallel()
+	doc := loadSpec(t)
+	e := apitest.New(t, apitest.Options{})
+	at := func(ms int64) { e.Clock.Set(apitest.Epoch.Add(time.Duration(ms) * time.Millisecond)) }
+
+	type step struct {
+		name   string
+		atMs   int64
+		req    api.Request
+		status int
+		env    *apitest.Env // another handler (broken store) when set
+	}
+	broken := func(b *apitest.Broken) *apitest.Env {
+		return apitest.New(t, apitest.Options{Wrap: func(s lease.ListingStore) lease.ListingStore {
+			b.ListingStore = s
+			return b
+		}})
+	}
+	acquire := `{"database_key":"clusters/dev/data.rdb","holder_id":"reddb-0-1","ttl_ms":60000}`
+	steps := []step{
+		{"acquire", 0, post("/v1/acquire", acquire), 200, nil},
+		{"read held", 1000, get("/v1/leases/clusters/dev/data.rdb"), 200, nil},
+		{"held", 1000, post("/v1/acquire", `{"database_key":"clusters/dev/data.rdb","holder_id":"x","ttl_ms":60000}`), 409, nil},
+		{"refresh", 2000, post("/v1/refresh", `{"database_key":"clusters/dev/data.rdb","holder_id":"reddb-0-1","generation":1,"ttl_ms":60000,"current_term":1,"term":1}`), 200, nil},
+		{"refresh stale", 2000, post("/v1/refresh", `{"database_key":"clusters/dev/data.rdb","holder_id":"x","generation":1,"ttl_ms":60000}`), 409, nil},
+		{"refresh stale without record", 2000, post("/v1/refresh", `{"database_key":"none","holder_id":"x","generation":1,"ttl_ms":60000}`), 409, nil},
+		{"refresh fenced", 2000, post("/v1/refresh", `{"database_key":"clusters/dev/data.rdb","holder_id":"reddb-0-1","generation":1,"ttl_ms":60000,"current_term":5}`), 409, nil},
+		{"read expired", 70000, get("/v1/leases/clusters/dev/data.rdb"), 200, nil},
+		{"takeover at term 3", 70000, post("/v1/acquire", `{"database_key":"clusters/dev/data.rdb","holder_id":"reddb-1-1","ttl_ms":60000,"term":3}`), 200, nil},
+		{"acquire fenced", 70000, post("/v1/acquire", acquire), 409, nil},
+		{"release stale", 70000, post("/v1/release", `{"database_key":"clusters/dev/data.rdb","holder_id":"reddb-0-1","generation":1}`), 409, nil},
+		{"release", 71000, post("/v1/release", `{"database_key":"clusters/dev/data.rdb","holder_id":"reddb-1-1","generation":2}`), 200, nil},
+		{"read released", 72000, get("/v1/leases/clusters/dev/data.rdb"), 200, nil},
+		{"read missing", 72000, get("/v1/leases/main"), 404, nil},
+		{"read bad key", 72000, get("/v1/leases/a/../b"), 400, nil},
+		{"invalid body", 72000, post("/v1/acquire", `{"database_key":"k"}`), 400, nil},
+		{"invalid content type", 72000, api.Request{Method: "POST", Path: "/v1/release", Header: http.Header{}, Body: []byte(`{}`)}, 400, nil},
+		{"too large", 72000, post("/v1/refresh", strings.Repeat(" ", api.MaxBodyBytes+1)), 413, nil},
+		{"method not allowed", 72000, get("/v1/release"), 405, nil},
+		{"lost race", 0, post("/v1/acquire", acquire), 409, broken(&apitest.Broken{WriteErr: &lease.PreconditionError{}})},
+		{"backend unavailable on write", 0, post("/v1/release", `{"database_key":"k","holder_id":"h","generation":1}`), 503,
+			broken(&apitest.Broken{LoadErr: lease.Unavailable(errors.New("throttled"), 2500*time.Millisecond)})},
+		{"backend unavailable on read", 0, get("/v1/leases/k"), 503, broken(&apitest.Broken{LoadErr: lease.Unavailable(errors.New("timeout"), 0)})},
+		{"internal on write", 0, post("/v1/refresh", `{"database_key":"k","holder_id":"h","generation":1,"ttl_ms":1000}`), 500,
+			broken(&apitest.Broken{LoadErr: errors.New("access denied")})},
+		{"internal on read", 0, get("/v1/leases/k"), 500, broken(&apitest.Broken{LoadErr: errors.New("access denied")})},
+	}
+	ctx := context.Background()
+	opts := &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true}
+	for _, s := range steps {
+		env := e
+		if s.env != nil {
+			env = s.env
+		}
+		at(s.atMs)
+		resp := env.Handler.Serve(ctx, s.req)
+		if resp.Status != s.status {
+			t.Errorf("%s: status %d %s, want %d", s.name, resp.Status, resp.Body, s.status)
+			continue
+		}
+		route, params := specRoute(t, doc, s.req)
+		httpReq, err := http.NewRequest(s.req.Method, "http://127.0.0.1:8080"+s.req.Path, bytes.NewReader(s.req.Body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		httpReq.Header = s.req.Header.Clone()
+		if s.req.Method == http.MethodGet {
+			httpReq.URL.RawPath, _ = url.PathUnescape(s.req.Path)
+		}
+		reqIn := &openapi3filter.RequestValidationInput{Request: httpReq, PathParams: params, Route: route, Options: opts}
+		if resp.Status == 200 {
+			if err := openapi3filter.ValidateRequest(ctx, reqIn); err != nil {
+				t.Errorf("%s: the spec refuses a request the service accepts: %v", s.name, err)
+			}
+		}
+		header := http.Header{}
+		for k, v := range resp.Header {
+			header.Set(k, v)
+		}
+		in := &openapi3filter.ResponseValidationInput{RequestValidationInput: reqIn, Status: resp.Status, Header: header, Options: opts}
+		in.SetBodyBytes(resp.Body)
+		if err := openapi3filter.ValidateResponse(ctx, in); err != nil {
+			t.Errorf("%s: response %d %s does not conform to api/openapi.yaml: %v", s.name, resp.Status, resp.Body, err)
+		}
+	}
+}
+
+// The spec is strict where the service is: it must refuse what the
+// service refuses, or clients generated from it would send such requests.
+func TestSpecRefusesWhatTheServiceRefuses(t *testing.T) {
+	t.Parallel()
+	doc := loadSpec(t)
+	ctx := context.Background()
+	for _, body := range []string{
+		`{"database_key":"k","holder_id":"h","ttl_ms":1000,"extra":1}`,
+		`{"database_key":"k","holder_id":"h"}`,
+		`{"database_key":"k","holder_id":"h","ttl_ms":1000.5}`,
+		`{"database_key":"k","holder_id":"h","ttl_ms":1000,"term":0}`,
+		`{"database_key":"","holder_id":"h","ttl_ms":1000}`,
+		`{"database_key":"k","holder_id":"h","ttl_ms":999}`,
+	} {
+		req := post("/v1/acquire", body)
+		route, params := specRoute(t, doc, req)
+		httpReq, _ := http.NewRequest("POST", "http://127.0.0.1:8080/v1/acquire", strings.NewReader(body))
+		httpReq.Header = jsonHeader()
+		err := openapi3filter.ValidateRequest(ctx, &openapi3filter.RequestValidationInput{Request: httpReq, PathParams: params, Route: route})
+		if err == nil {
+			t.Errorf("spec accepts %s", body)
+		}
+	}
+}

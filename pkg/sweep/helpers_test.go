@@ -1,0 +1,215 @@
+package sweep_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redlease/redlease/pkg/backend/memory"
+	"github.com/redlease/redlease/pkg/lease"
+	"github.com/redlease/redlease/pkg/sweep"
+)
+
+// t0 is the tests' epoch: 2026-01-01T00:00:00Z.
+const t0 = uint64(1767225600000)
+
+type clock struct {
+	mu sync.Mutex
+	ms uint64
+}
+
+func newClock(ms uint64) *clock { return &clock{ms: ms} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.UnixMilli(int64(c.ms))
+}
+
+func (c *clock) Set(ms uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ms = ms
+}
+
+func (c *clock) NowMs() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ms
+}
+
+// fakePublisher records what it accepted. fail, when set, decides per event.
+type fakePublisher struct {
+	mu     sync.Mutex
+	events []sweep.ExpiredEvent
+	calls  int
+	fail   func(sweep.ExpiredEvent) error
+}
+
+func (p *fakePublisher) Publish(_ context.Context, events []sweep.ExpiredEvent) []error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls++
+	errs := make([]error, len(events))
+	for i, e := range events {
+		if p.fail != nil {
+			if errs[i] = p.fail(e); errs[i] != nil {
+				continue
+			}
+		}
+		p.events = append(p.events, e)
+	}
+	return errs
+}
+
+func (p *fakePublisher) take() []sweep.ExpiredEvent {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := p.events
+	p.events = nil
+	return out
+}
+
+func keysOf(events []sweep.ExpiredEvent) map[string]int {
+	m := make(map[string]int)
+	for _, e := range events {
+		m[e.DatabaseKey]++
+	}
+	return m
+}
+
+// rec builds a lease record; expiresIn is relative to t0 and may be
+// negative.
+func rec(key, holder string, term, generation uint64, expiresAtMs uint64) lease.Record {
+	return lease.Record{Lease: lease.Lease{
+		DatabaseKey:  key,
+		HolderID:     holder,
+		Term:         term,
+		Generation:   generation,
+		AcquiredAtMs: expiresAtMs - 60_000,
+		ExpiresAtMs:  expiresAtMs,
+	}}
+}
+
+func released(r lease.Record, atMs uint64) lease.Record {
+	r.ReleasedAtMs = atMs
+	r.ExpiresAtMs = min(r.ExpiresAtMs, atMs)
+	return r
+}
+
+func reported(r lease.Record, atMs uint64) lease.Record {
+	r.ExpiryReportedMs = atMs
+	return r
+}
+
+func seed(t testing.TB, s lease.Store, recs ...lease.Record) {
+	t.Helper()
+	for _, r := range recs {
+		if _, err := s.Create(context.Background(), r); err != nil {
+			t.Fatalf("seed %q: %v", r.DatabaseKey, err)
+		}
+	}
+}
+
+func newSweeper(t testing.TB, cfg sweep.Config) *sweep.Sweeper {
+	t.Helper()
+	s, err := sweep.New(cfg)
+	if err != nil {
+		t.Fatalf("sweep.New: %v", err)
+	}
+	return s
+}
+
+func run(t testing.TB, s *sweep.Sweeper) sweep.Result {
+	t.Helper()
+	res, err := s.Run(context.Background())
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return res
+}
+
+// snapshot returns every stored object's bytes by key, through the listing
+// (so a deleted record would be missing) and through Raw.
+func snapshot(t testing.TB, s *memory.Store) map[string]string {
+	t.Helper()
+	out := make(map[string]string)
+	cursor := ""
+	for {
+		page, err := s.List(context.Background(), cursor, 1000)
+		if err != nil {
+			t.Fatalf("List: %v", err)
+		}
+		for _, v := range page.Records {
+			raw, ok := s.Raw(v.Record.DatabaseKey)
+			if !ok {
+				t.Fatalf("Raw(%q) missing", v.Record.DatabaseKey)
+			}
+			out[v.Record.DatabaseKey] = string(raw)
+		}
+		if page.Next == "" {
+			return out
+		}
+		cursor = page.Next
+	}
+}
+
+func mustLoad(t testing.TB, s lease.Store, key string) lease.Versioned {
+	t.Helper()
+	v, err := s.Load(context.Background(), key)
+	if err != nil {
+		t.Fatalf("Load(%q): %v", key, err)
+	}
+	return v
+}
+
+// changingStore runs change once, right after the first List call that
+// returned key, to simulate a writer that beats the sweep's mark.
+type changingStore struct {
+	*memory.Store
+	key    string
+	change func(cur lease.Versioned) lease.Record
+	once   sync.Once
+	wrote  lease.Record
+}
+
+func (s *changingStore) List(ctx context.Context, cursor string, limit int) (lease.Page, error) {
+	page, err := s.Store.List(ctx, cursor, limit)
+	if err != nil {
+		return page, err
+	}
+	for _, v := range page.Records {
+		if v.Record.DatabaseKey != s.key {
+			continue
+		}
+		s.once.Do(func() {
+			s.wrote = s.change(v)
+			if _, err := s.Store.Replace(ctx, s.wrote, v.Version); err != nil {
+				panic(fmt.Sprintf("changingStore replace: %v", err))
+			}
+		})
+	}
+	return page, nil
+}
+
+// failingLister fails List after n successful pages.
+type failingLister struct {
+	*memory.Store
+	okPages int
+	calls   int
+}
+
+var errListBroken = errors.New("list broken")
+
+func (s *failingLister) List(ctx context.Context, cursor string, limit int) (lease.Page, error) {
+	s.calls++
+	if s.calls > s.okPages {
+		return lease.Page{}, lease.Unavailable(errListBroken, time.Second)
+	}
+	return s.Store.List(ctx, cursor, limit)
+}
+
+func decode(raw string) (lease.Record, error) { return lease.DecodeRecord([]byte(raw)) }

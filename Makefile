@@ -6,6 +6,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 GO            ?= go
+# Each module builds on its own; go.work is there for editors and gopls.
+export GOWORK := off
 TOOLS_BIN     := $(CURDIR)/.tools/bin
 FUNCTIONS     := acquire refresh release lease sweep
 LAMBDA_DIR    := build/lambda

@@ -77,7 +77,7 @@ func propsFromContext(ctx func(string) string) (*stack.LeaseStackProps, string, 
 		if v := ctx(f.key); v != "" {
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
-				return nil, "", fmt.Errorf("context %s: %v", f.key, err)
+				return nil, "", fmt.Errorf("context %s: %w", f.key, err)
 			}
 			*f.dst = n
 		}
@@ -90,7 +90,7 @@ func propsFromContext(ctx func(string) string) (*stack.LeaseStackProps, string, 
 		if v := ctx(f.key); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				return nil, "", fmt.Errorf("context %s: %v", f.key, err)
+				return nil, "", fmt.Errorf("context %s: %w", f.key, err)
 			}
 			*f.dst = n
 		}
@@ -103,7 +103,7 @@ func propsFromContext(ctx func(string) string) (*stack.LeaseStackProps, string, 
 		if v := ctx(f.key); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil {
-				return nil, "", fmt.Errorf("context %s (e.g. 10s): %v", f.key, err)
+				return nil, "", fmt.Errorf("context %s (e.g. 10s): %w", f.key, err)
 			}
 			*f.dst = d
 		}
@@ -116,7 +116,7 @@ func propsFromContext(ctx func(string) string) (*stack.LeaseStackProps, string, 
 		if v := ctx(f.key); v != "" {
 			n, err := strconv.ParseFloat(v, 64)
 			if err != nil {
-				return nil, "", fmt.Errorf("context %s: %v", f.key, err)
+				return nil, "", fmt.Errorf("context %s: %w", f.key, err)
 			}
 			*f.dst = n
 		}
@@ -126,10 +126,10 @@ func propsFromContext(ctx func(string) string) (*stack.LeaseStackProps, string, 
 		p.LogRetention = awslogs.RetentionDays(strings.ToUpper(v))
 	}
 	if p.ReservedConcurrency, err = parseCounts(ctx("reservedConcurrency")); err != nil {
-		return nil, "", fmt.Errorf("context reservedConcurrency: %v", err)
+		return nil, "", fmt.Errorf("context reservedConcurrency: %w", err)
 	}
 	if p.ProvisionedConcurrency, err = parseCounts(ctx("provisionedConcurrency")); err != nil {
-		return nil, "", fmt.Errorf("context provisionedConcurrency: %v", err)
+		return nil, "", fmt.Errorf("context provisionedConcurrency: %w", err)
 	}
 	if d := ctx("domainName"); d != "" {
 		p.CustomDomain = &stack.CustomDomainProps{
@@ -165,7 +165,7 @@ func parseCounts(v string) (map[string]int, error) {
 		}
 		n, err := strconv.Atoi(num)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %v", name, err)
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		out[name] = n
 	}

@@ -89,7 +89,7 @@ func (s *LeaseStack) buildAPI() *api {
 		disableDefault = jsii.Bool(true)
 	}
 	a.http = awsapigatewayv2.NewHttpApi(s.Stack, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
-		ApiName:     s.Stack.StackName(),
+		ApiName:     s.StackName(),
 		Description: jsii.String("redlease writer-lease API (SigV4 / AWS_IAM on every route)"),
 		// The stage is created below so it can carry throttling and access logs.
 		CreateDefaultStage:        jsii.Bool(false),
@@ -170,7 +170,7 @@ func (s *LeaseStack) buildAPI() *api {
 		resources = append(resources, a.http.ArnForExecuteApi(jsii.String(string(r.Method)), jsii.String(r.ArnPath), jsii.String(StageName)))
 	}
 	s.CallerPolicy = awsiam.NewManagedPolicy(s.Stack, jsii.String("CallerPolicy"), &awsiam.ManagedPolicyProps{
-		Description: jsii.String("Attach to RedDB instance roles: call the redlease lease API (" + *s.Stack.StackName() + ")"),
+		Description: jsii.String("Attach to RedDB instance roles: call the redlease lease API (" + *s.StackName() + ")"),
 		Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("InvokeLeaseRoutes"),
 			Actions:   jsii.Strings("execute-api:Invoke"),

@@ -129,7 +129,7 @@ func props(res map[string]any) map[string]any {
 
 func fnLogicalID(v *synthesised, name string) string {
 	cfn := v.stack.Functions[name].Node().DefaultChild().(awscdk.CfnElement)
-	return *v.stack.Stack.GetLogicalId(cfn)
+	return *v.stack.GetLogicalId(cfn)
 }
 
 func asStrings(v any) []string {
@@ -394,7 +394,7 @@ func TestRolesAreLeastPrivilege(t *testing.T) {
 				}
 			}
 			for _, fn := range FunctionNames {
-				roleID := *v.stack.Stack.GetLogicalId(v.stack.Functions[fn].Role().Node().DefaultChild().(awscdk.CfnElement))
+				roleID := *v.stack.GetLogicalId(v.stack.Functions[fn].Role().Node().DefaultChild().(awscdk.CfnElement))
 				logsID := ""
 				var sts []statement
 				for _, p := range resources(v.doc, "AWS::IAM::Policy") {
@@ -526,14 +526,14 @@ func TestScheduleTargetsSweep(t *testing.T) {
 				arn := mustJSON(targets[0].(map[string]any)["Arn"])
 				want := fnLogicalID(v, FnSweep)
 				if v.stack.Props.ProvisionedConcurrency[FnSweep] > 0 {
-					want = *v.stack.Stack.GetLogicalId(v.stack.Targets[FnSweep].Node().DefaultChild().(awscdk.CfnElement))
+					want = *v.stack.GetLogicalId(v.stack.Targets[FnSweep].Node().DefaultChild().(awscdk.CfnElement))
 				}
 				if !strings.Contains(arn, `"`+want+`"`) {
 					t.Errorf("target %s, want sweep %s", arn, want)
 				}
 			}
 			// EventBridge may invoke the sweep (or its alias) and nothing else.
-			sweepTarget := *v.stack.Stack.GetLogicalId(v.stack.Targets[FnSweep].Node().DefaultChild().(awscdk.CfnElement))
+			sweepTarget := *v.stack.GetLogicalId(v.stack.Targets[FnSweep].Node().DefaultChild().(awscdk.CfnElement))
 			n := 0
 			for _, perm := range resources(v.doc, "AWS::Lambda::Permission") {
 				p := props(perm)
@@ -766,7 +766,7 @@ func TestOptionalFeatures(t *testing.T) {
 		t.Errorf("acquire has reserved concurrency")
 	}
 	// The acquire route must call the alias, not the unqualified function.
-	aliasID := *v.stack.Stack.GetLogicalId(v.stack.Targets[FnAcquire].Node().DefaultChild().(awscdk.CfnElement))
+	aliasID := *v.stack.GetLogicalId(v.stack.Targets[FnAcquire].Node().DefaultChild().(awscdk.CfnElement))
 	found := false
 	for _, i := range resources(v.doc, "AWS::ApiGatewayV2::Integration") {
 		if strings.Contains(mustJSON(props(i)["IntegrationUri"]), `"`+aliasID+`"`) {

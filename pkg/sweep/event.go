@@ -89,9 +89,9 @@ func EventID(key string, generation, expiresAtMs uint64) string {
 // Values beyond what time.Time can hold are clamped rather than wrapped.
 func FormatMs(ms uint64) string {
 	const maxMs = math.MaxInt64 / int64(time.Millisecond)
-	v := int64(maxMs)
+	v := maxMs
 	if ms < uint64(maxMs) {
-		v = int64(ms)
+		v = int64(ms) //nolint:gosec // ms < maxMs fits
 	}
 	return time.UnixMilli(v).UTC().Format(expiredAtLayout)
 }

@@ -187,7 +187,7 @@ func (s *changingStore) List(ctx context.Context, cursor string, limit int) (lea
 		}
 		s.once.Do(func() {
 			s.wrote = s.change(v)
-			if _, err := s.Store.Replace(ctx, s.wrote, v.Version); err != nil {
+			if _, err := s.Replace(ctx, s.wrote, v.Version); err != nil {
 				panic(fmt.Sprintf("changingStore replace: %v", err))
 			}
 		})

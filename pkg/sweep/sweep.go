@@ -169,7 +169,7 @@ func (s *Sweeper) Run(ctx context.Context) (Result, error) {
 	for _, t := range tallies {
 		res.add(t)
 	}
-	res.DurationMs = uint64(time.Since(started).Milliseconds())
+	res.DurationMs = uint64(max(time.Since(started).Milliseconds(), 0)) //nolint:gosec // clamped to >= 0
 
 	s.emit(res)
 	attrs := res.logAttrs()

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/redlease/redlease/internal/jsonstr"
 	"github.com/redlease/redlease/pkg/lease"
 )
 
@@ -123,6 +124,9 @@ func (o object) str(name string) (string, error) {
 	}
 	if len(raw) == 0 || raw[0] != '"' {
 		return "", invalidField(name, "must be a string, got "+describe(raw))
+	}
+	if jsonstr.UnpairedSurrogate(raw) {
+		return "", invalidField(name, "must not contain an unpaired UTF-16 surrogate escape")
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/redlease/redlease/internal/jsonstr"
 )
 
 // Field names of the stored object. RedDB reads the first six; the rest are
@@ -179,6 +181,9 @@ func requiredString(fields map[string]json.RawMessage, name string) (string, err
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '"' {
 		return "", formatError("%s is not a string", name)
+	}
+	if jsonstr.UnpairedSurrogate(raw) {
+		return "", formatError("%s has an unpaired UTF-16 surrogate escape", name)
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {

@@ -111,6 +111,7 @@ func TestDecodeRejectsWhatRedDBRejects(t *testing.T) {
 		{"overflow u64", `{` + ok + `,"generation":18446744073709551616,"acquired_at_ms":1,"expires_at_ms":2}`},
 		{"null generation", `{` + ok + `,"generation":null,"acquired_at_ms":1,"expires_at_ms":2}`},
 		{"number holder", `{"database_key":"k","holder_id":7,"generation":1,"acquired_at_ms":1,"expires_at_ms":2}`},
+		{"unpaired surrogate escape", `{"database_key":"a\ud800","holder_id":"h","generation":1,"acquired_at_ms":1,"expires_at_ms":2}`},
 		{"invalid utf-8", "{\"database_key\":\"\xff\",\"holder_id\":\"h\",\"generation\":1,\"acquired_at_ms\":1,\"expires_at_ms\":2}"},
 		// Stricter than RedDB on purpose: a present but unreadable term
 		// must not silently become term 1 and disarm the fence.

@@ -3,6 +3,7 @@ package backendtest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -45,9 +46,13 @@ func BenchmarkService(b *testing.B, store lease.Store, c Counter) {
 		}
 		return l
 	}
-	report := func(b *testing.B, reads, writes int) {
+	// report adds requests per operation and the median latency, which
+	// ns/op (a mean) hides when an emulator stalls now and then.
+	report := func(b *testing.B, reads, writes int, took []time.Duration) {
 		b.ReportMetric(float64(reads)/float64(b.N), c.ReadName+"/op")
 		b.ReportMetric(float64(writes)/float64(b.N), c.WriteName+"/op")
+		slices.Sort(took)
+		b.ReportMetric(float64(took[len(took)/2])/float64(time.Millisecond), "p50-ms")
 	}
 	run := func(name string, setup func(), op func(i int)) {
 		b.Run(name, func(b *testing.B) {
@@ -55,13 +60,16 @@ func BenchmarkService(b *testing.B, store lease.Store, c Counter) {
 				setup()
 			}
 			c.Take()
+			took := make([]time.Duration, 0, b.N)
 			b.ResetTimer()
 			for i := range b.N {
+				start := time.Now()
 				op(i)
+				took = append(took, time.Since(start))
 			}
 			b.StopTimer()
 			reads, writes := c.Take()
-			report(b, reads, writes)
+			report(b, reads, writes, took)
 		})
 	}
 
@@ -82,18 +90,21 @@ func BenchmarkService(b *testing.B, store lease.Store, c Counter) {
 	run("refresh/cold", nil, func(int) { refresh(newService()) })
 	b.Run("release/warm", func(b *testing.B) {
 		var reads, writes int
+		took := make([]time.Duration, 0, b.N)
 		for i := range b.N {
 			b.StopTimer()
 			l := acquire(warm, key("release", i))
 			c.Take()
 			b.StartTimer()
+			start := time.Now()
 			if _, err := warm.Release(ctx, lease.ReleaseRequest{DatabaseKey: l.DatabaseKey, HolderID: "bench", Generation: l.Generation}); err != nil {
 				b.Fatal(err)
 			}
+			took = append(took, time.Since(start))
 			r, w := c.Take()
 			reads, writes = reads+r, writes+w
 		}
-		report(b, reads, writes)
+		report(b, reads, writes, took)
 	})
 	run("get", nil, func(int) {
 		if _, err := warm.Get(ctx, held.DatabaseKey); err != nil {

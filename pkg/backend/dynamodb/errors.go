@@ -1,14 +1,13 @@
 package dynamodb
 
 import (
-	"context"
 	"errors"
-	"io"
-	"net"
 	"net/http"
 
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/redlease/redlease/pkg/backend/internal/transport"
 )
 
 // transient reports whether a failed request is worth retrying later:
@@ -38,17 +37,5 @@ func transient(err error) bool {
 		}
 		// A 2xx that failed afterwards: the body broke off while being read.
 	}
-	var (
-		sendErr   *smithyhttp.RequestSendError
-		deserErr  *smithy.DeserializationError
-		cancelErr *smithy.CanceledError
-		netErr    net.Error
-	)
-	return errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, context.Canceled) ||
-		errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.As(err, &sendErr) ||
-		errors.As(err, &deserErr) ||
-		errors.As(err, &cancelErr) ||
-		errors.As(err, &netErr)
+	return transport.Failed(err)
 }

@@ -1,14 +1,13 @@
 package s3
 
 import (
-	"context"
 	"errors"
-	"io"
-	"net"
 	"net/http"
 
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/redlease/redlease/pkg/backend/internal/transport"
 )
 
 // outcome is what an SDK error means for the lease store.
@@ -58,25 +57,8 @@ func classify(err error) outcome {
 		}
 		// A 2xx that failed afterwards: the body broke off while being read.
 	}
-	if transient(err) {
+	if transport.Failed(err) {
 		return outcomeUnavailable
 	}
 	return outcomeOther
-}
-
-// transient recognises failures that happened before a response arrived.
-func transient(err error) bool {
-	var (
-		sendErr   *smithyhttp.RequestSendError
-		deserErr  *smithy.DeserializationError
-		cancelErr *smithy.CanceledError
-		netErr    net.Error
-	)
-	return errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, context.Canceled) ||
-		errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.As(err, &sendErr) ||
-		errors.As(err, &deserErr) ||
-		errors.As(err, &cancelErr) ||
-		errors.As(err, &netErr)
 }

@@ -22,7 +22,7 @@ GOLANGCI_LINT := $(TOOLS_BIN)/golangci-lint
 RIE           := $(TOOLS_BIN)/aws-lambda-rie
 
 # Short fuzz runs in `make test`, longer ones in `make fuzz`.
-FUZZTIME_SHORT ?= 5s
+FUZZTIME_SHORT ?= 10s
 FUZZTIME       ?= 2m
 
 ADDR ?= 127.0.0.1:8080

@@ -29,6 +29,7 @@
 //	released_at_ms      N  only when released (non-zero)
 //	expiry_reported_ms  N  only when the sweep reported the expiry (non-zero)
 //	ver                 N  1 on create, +1 on every write
+//	write_id            S  random per write; tells a resent write its own
 //
 // A record's lease.Version is ver in decimal. Unknown attributes are ignored,
 // so attributes can be added later; a missing or mistyped attribute above
@@ -46,6 +47,14 @@
 // refused write returns the item it found in the same round trip: the
 // *lease.PreconditionError carries it as Current, and the Service re-decides
 // without reading again. A refused Replace of a missing item carries nil.
+//
+// The SDK resends a PutItem whose response was lost (a cut connection, a
+// bad response checksum). If the first copy was applied, the resend is
+// refused by its own condition. Every write therefore carries a random
+// write_id: a refusal whose ALL_OLD item has this write's id means the write
+// landed, and the store reports success instead of a conflict that never
+// happened (which would cost the caller a generation, or turn a release
+// into stale).
 //
 // # Errors
 //

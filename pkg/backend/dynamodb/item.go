@@ -20,6 +20,7 @@ const (
 	attrReleasedAt     = "released_at_ms"
 	attrExpiryReported = "expiry_reported_ms"
 	attrVersion        = "ver"
+	attrWriteID        = "write_id"
 )
 
 func num(v uint64) types.AttributeValue {

@@ -2,6 +2,8 @@ package dynamodb
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -122,6 +124,8 @@ func (s *Store) Replace(ctx context.Context, rec lease.Record, expect lease.Vers
 func (s *Store) put(ctx context.Context, in *awsddb.PutItemInput, ver uint64) (lease.Version, error) {
 	in.TableName = aws.String(s.table)
 	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	writeID := newWriteID()
+	in.Item[attrWriteID] = &types.AttributeValueMemberS{Value: writeID}
 	_, err := s.api.PutItem(ctx, in)
 	if err == nil {
 		return formatVersion(ver), nil
@@ -129,6 +133,9 @@ func (s *Store) put(ctx context.Context, in *awsddb.PutItemInput, ver uint64) (l
 	var failed *types.ConditionalCheckFailedException
 	if !errors.As(err, &failed) {
 		return "", s.mapErr(err)
+	}
+	if id, ok := failed.Item[attrWriteID].(*types.AttributeValueMemberS); ok && id.Value == writeID {
+		return formatVersion(ver), nil // a resend found this very write applied
 	}
 	pre := &lease.PreconditionError{}
 	if failed.Item != nil {
@@ -147,4 +154,12 @@ func (s *Store) mapErr(err error) error {
 		return lease.Unavailable(err, s.opts.RetryAfter)
 	}
 	return err
+}
+
+// newWriteID returns 128 random bits in hex; crypto/rand never fails on the
+// platforms Go supports.
+func newWriteID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

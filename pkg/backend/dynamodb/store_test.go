@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/redlease/redlease/pkg/backend/backendtest"
@@ -135,6 +136,10 @@ func TestItemIsReadableInTheConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := fake.items["main"]
+	if id, ok := got["write_id"].(*types.AttributeValueMemberS); !ok || len(id.Value) != 32 {
+		t.Errorf("write_id = %v, want 32 hex digits", got["write_id"])
+	}
+	delete(got, "write_id")
 	want := map[string]string{
 		"database_key": "S:main", "holder_id": "S:promoter-1", "term": "N:2", "generation": "N:3",
 		"acquired_at_ms": "N:1767225600000", "expires_at_ms": "N:1767225660000",
@@ -263,4 +268,42 @@ func ignore(err, target error) error {
 		return nil
 	}
 	return err
+}
+
+// resendingAPI applies every PutItem and then answers as the SDK's resend
+// of it would: refused by its own condition, with the item it wrote.
+type resendingAPI struct{ API }
+
+func (r resendingAPI) PutItem(ctx context.Context, in *awsddb.PutItemInput, o ...func(*awsddb.Options)) (*awsddb.PutItemOutput, error) {
+	if _, err := r.API.PutItem(ctx, in, o...); err != nil {
+		return nil, err
+	}
+	return r.API.PutItem(ctx, in, o...)
+}
+
+func TestResentWriteThatLandedIsASuccess(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	fake := newFakeDynamoDB(testTable)
+	s, err := New(resendingAPI{fake}, testTable, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, err := s.Create(ctx, record("k", "a", 1))
+	if err != nil {
+		t.Fatalf("Create whose resend was refused: %v, want success", err)
+	}
+	next := record("k", "b", 2)
+	v2, err := s.Replace(ctx, next, v1)
+	if err != nil {
+		t.Fatalf("Replace whose resend was refused: %v, want success", err)
+	}
+	got, err := s.Load(ctx, "k")
+	if err != nil || got.Record != next || got.Version != v2 {
+		t.Fatalf("store holds %+v at %q (%v), want %+v at %q", got.Record, got.Version, err, next, v2)
+	}
+	// Another writer's refusal is still a conflict, even with identical bytes.
+	if _, err := s.Replace(ctx, next, v1); !errors.Is(err, lease.ErrPrecondition) {
+		t.Fatalf("Replace at a stale version: %v, want a precondition failure", err)
+	}
 }

@@ -236,7 +236,8 @@ localstack_broken() {
 launch_moto() {
   MOTO_PORT="$(free_port)"
   MOTO_T0="$(now)"
-  setsid "$MOTO_VENV/bin/python" -m moto.server -H 127.0.0.1 -p "$MOTO_PORT" \
+  # moto_serial.py: moto's server, one request at a time (see the file).
+  setsid "$MOTO_VENV/bin/python" "$HERE/moto_serial.py" 127.0.0.1 "$MOTO_PORT" \
     >"$MOTO_LOG" 2>&1 </dev/null &
   MOTO_PID=$!
 }

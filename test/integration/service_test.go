@@ -104,10 +104,9 @@ func TestIntegrationServiceEndToEnd(t *testing.T) {
 // instance, for one key over 50 rounds. Each round the previous lease has
 // expired; exactly one client may win, the winner's generation is the
 // previous one + 1, and every loser sees held or lost_race, nothing else.
-// On DynamoDB this also tests the emulator: moto checks a condition and
-// writes without a per-key lock (the GIL makes the pair close to atomic),
-// so a failure here on dynamodb alone points at moto first; the assertion
-// stays as strict as DynamoDB's own guarantee.
+// moto alone does not serialise conditional writes (it checks, then writes,
+// without a lock); the harness runs it one request at a time so that it
+// keeps DynamoDB's own guarantee, and the assertion stays that strict.
 func TestIntegrationContention(t *testing.T) {
 	skipUnlessEmulators(t)
 	const clients, rounds = 32, 50

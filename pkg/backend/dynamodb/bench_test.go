@@ -14,13 +14,7 @@ func benchServiceOps(b *testing.B, api API, table string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	backendtest.BenchmarkService(b, store, backendtest.Counter{
-		Take: func() (int, int) {
-			gets, puts, _ := counter.take()
-			return gets, puts
-		},
-		ReadName: "GetItem", WriteName: "PutItem",
-	})
+	backendtest.BenchmarkService(b, store, counter.forSuite(b))
 }
 
 // BenchmarkStoreOpsFake is the in-process baseline: the cost of the store

@@ -14,13 +14,7 @@ func benchServiceOps(b *testing.B, api API, bucket string, opts Options) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	backendtest.BenchmarkService(b, store, backendtest.Counter{
-		Take: func() (int, int) {
-			gets, puts, _ := counter.take()
-			return gets, puts
-		},
-		ReadName: "GetObject", WriteName: "PutObject",
-	})
+	backendtest.BenchmarkService(b, store, counter.forSuite(b))
 }
 
 // BenchmarkStoreOpsFake is the in-process baseline: the cost of the store

@@ -105,19 +105,27 @@ func (f *leaseFlags) finish(e env, l lease.Lease, snap *client.Snapshot, err err
 	return printLease(e.Stdout, f.common.output, l, snap)
 }
 
-func runAcquire(ctx context.Context, e env, args []string) error {
-	fs, f := newLeaseFlags("acquire", e, 30*time.Second, "holder", "ttl", "term")
-	if help, err := f.parse(fs, args, false, "key", "holder"); help || err != nil {
-		return err
-	}
+// call builds the client from the common flags and runs do under the
+// --timeout bound.
+func (f *leaseFlags) call(ctx context.Context, do func(context.Context, *client.Client) error) error {
 	c, err := f.common.newClient(ctx, cliClock)
 	if err != nil {
 		return withStatus(err)
 	}
 	ctx, cancel := f.common.withTimeout(ctx)
 	defer cancel()
-	g, err := c.Acquire(ctx, f.acquireRequest())
-	return f.finish(e, g.Lease, nil, err)
+	return do(ctx, c)
+}
+
+func runAcquire(ctx context.Context, e env, args []string) error {
+	fs, f := newLeaseFlags("acquire", e, 30*time.Second, "holder", "ttl", "term")
+	if help, err := f.parse(fs, args, false, "key", "holder"); help || err != nil {
+		return err
+	}
+	return f.call(ctx, func(ctx context.Context, c *client.Client) error {
+		g, err := c.Acquire(ctx, f.acquireRequest())
+		return f.finish(e, g.Lease, nil, err)
+	})
 }
 
 func runRefresh(ctx context.Context, e env, args []string) error {
@@ -125,15 +133,11 @@ func runRefresh(ctx context.Context, e env, args []string) error {
 	if help, err := f.parse(fs, args, false, "key", "holder", "generation"); help || err != nil {
 		return err
 	}
-	c, err := f.common.newClient(ctx, cliClock)
-	if err != nil {
-		return withStatus(err)
-	}
-	ctx, cancel := f.common.withTimeout(ctx)
-	defer cancel()
-	g, err := c.Refresh(ctx, client.RefreshRequest{DatabaseKey: f.key, HolderID: f.holder, Generation: f.generation,
-		TTL: f.ttl, CurrentTerm: f.currentTerm, Term: f.term})
-	return f.finish(e, g.Lease, nil, err)
+	return f.call(ctx, func(ctx context.Context, c *client.Client) error {
+		g, err := c.Refresh(ctx, client.RefreshRequest{DatabaseKey: f.key, HolderID: f.holder, Generation: f.generation,
+			TTL: f.ttl, CurrentTerm: f.currentTerm, Term: f.term})
+		return f.finish(e, g.Lease, nil, err)
+	})
 }
 
 func runRelease(ctx context.Context, e env, args []string) error {
@@ -141,14 +145,10 @@ func runRelease(ctx context.Context, e env, args []string) error {
 	if help, err := f.parse(fs, args, false, "key", "holder", "generation"); help || err != nil {
 		return err
 	}
-	c, err := f.common.newClient(ctx, cliClock)
-	if err != nil {
-		return withStatus(err)
-	}
-	ctx, cancel := f.common.withTimeout(ctx)
-	defer cancel()
-	l, err := c.Release(ctx, client.ReleaseRequest{DatabaseKey: f.key, HolderID: f.holder, Generation: f.generation})
-	return f.finish(e, l, nil, err)
+	return f.call(ctx, func(ctx context.Context, c *client.Client) error {
+		l, err := c.Release(ctx, client.ReleaseRequest{DatabaseKey: f.key, HolderID: f.holder, Generation: f.generation})
+		return f.finish(e, l, nil, err)
+	})
 }
 
 func runGet(ctx context.Context, e env, args []string) error {
@@ -175,14 +175,10 @@ func runGet(ctx context.Context, e env, args []string) error {
 	if err := require("key", f.key); err != nil {
 		return err
 	}
-	c, err := f.common.newClient(ctx, cliClock)
-	if err != nil {
-		return withStatus(err)
-	}
-	ctx, cancel := f.common.withTimeout(ctx)
-	defer cancel()
-	snap, err := c.Get(ctx, f.key)
-	return f.finish(e, snap.Lease, &snap, err)
+	return f.call(ctx, func(ctx context.Context, c *client.Client) error {
+		snap, err := c.Get(ctx, f.key)
+		return f.finish(e, snap.Lease, &snap, err)
+	})
 }
 
 func runWait(ctx context.Context, e env, args []string) error {
@@ -190,15 +186,11 @@ func runWait(ctx context.Context, e env, args []string) error {
 	if help, err := f.parse(fs, args, false, "key", "holder"); help || err != nil {
 		return err
 	}
-	c, err := f.common.newClient(ctx, cliClock)
-	if err != nil {
-		return withStatus(err)
-	}
-	ctx, cancel := f.common.withTimeout(ctx)
-	defer cancel()
-	g, err := c.Wait(ctx, f.acquireRequest(), &client.WaitOptions{OnHeld: func(h *lease.HeldError, d time.Duration) {
-		fmt.Fprintf(e.Stderr, "redlease wait: held by %q (generation %d); retrying in %v\n",
-			h.Current.HolderID, h.Current.Generation, d.Round(time.Millisecond))
-	}})
-	return f.finish(e, g.Lease, nil, err)
+	return f.call(ctx, func(ctx context.Context, c *client.Client) error {
+		g, err := c.Wait(ctx, f.acquireRequest(), &client.WaitOptions{OnHeld: func(h *lease.HeldError, d time.Duration) {
+			fmt.Fprintf(e.Stderr, "redlease wait: held by %q (generation %d); retrying in %v\n",
+				h.Current.HolderID, h.Current.Generation, d.Round(time.Millisecond))
+		}})
+		return f.finish(e, g.Lease, nil, err)
+	})
 }

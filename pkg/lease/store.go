@@ -3,7 +3,10 @@ package lease
 import "context"
 
 // Version identifies one stored state of a record (an S3 ETag, a content
-// hash, a DynamoDB counter). Backends compare it byte for byte.
+// hash, a DynamoDB counter). It is always a strong HTTP entity-tag, the
+// backend's opaque token in double quotes (see NewVersion), so that an HTTP
+// face can hand it out as an ETag and take it back from If-Match as is.
+// Backends compare it byte for byte.
 type Version string
 
 // Versioned is a record together with the version it was read at.

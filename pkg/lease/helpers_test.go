@@ -2,36 +2,18 @@ package lease_test
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/redlease/redlease/internal/testclock"
 	"github.com/redlease/redlease/pkg/backend/memory"
 	"github.com/redlease/redlease/pkg/lease"
 )
 
-// fakeClock is a settable clock; tests move it instead of sleeping.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *fakeClock { return &fakeClock{now: time.UnixMilli(1767225600000)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func (c *fakeClock) Ms() uint64 { return lease.UnixMs(c.Now()) }
+// newClock is the tests' settable clock at 2026-01-01T00:00:00Z; tests
+// move it instead of sleeping.
+func newClock() *testclock.Clock { return testclock.New(testclock.Epoch) }
 
 // countingStore counts the storage requests a Service makes and can fail
 // conditional writes on demand.
@@ -73,14 +55,14 @@ func (s *countingStore) reset() { s.loads.Store(0); s.writes.Store(0) }
 
 type fixture struct {
 	svc   *lease.Service
-	clock *fakeClock
+	clock *testclock.Clock
 	store *countingStore
 }
 
 func newFixture(t *testing.T) fixture {
 	t.Helper()
 	clock := newClock()
-	store := &countingStore{Store: memory.New()}
+	store := &countingStore{Store: memory.New(memory.Options{})}
 	svc, err := lease.New(lease.Config{Store: store, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)

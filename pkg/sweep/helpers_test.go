@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redlease/redlease/internal/testclock"
 	"github.com/redlease/redlease/pkg/backend/memory"
 	"github.com/redlease/redlease/pkg/lease"
 	"github.com/redlease/redlease/pkg/sweep"
@@ -16,30 +17,8 @@ import (
 // t0 is the tests' epoch: 2026-01-01T00:00:00Z.
 const t0 = uint64(1767225600000)
 
-type clock struct {
-	mu sync.Mutex
-	ms uint64
-}
-
-func newClock(ms uint64) *clock { return &clock{ms: ms} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.UnixMilli(int64(c.ms))
-}
-
-func (c *clock) Set(ms uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.ms = ms
-}
-
-func (c *clock) NowMs() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ms
-}
+// newClock is the tests' settable clock, reading ms.
+func newClock(ms uint64) *testclock.Clock { return testclock.New(time.UnixMilli(int64(ms))) }
 
 // fakePublisher records what it accepted. fail, when set, decides per event.
 type fakePublisher struct {

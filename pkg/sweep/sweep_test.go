@@ -104,7 +104,7 @@ func TestExpiredReportedOnceAcrossRuns(t *testing.T) {
 		}
 	}
 
-	clk.Set(t0 + 120_000) // b/held has expired meanwhile
+	clk.SetMs(t0 + 120_000) // b/held has expired meanwhile
 	second := run(t, sw)
 	if got := keysOf(pub.take()); len(got) != 1 || got["b/held"] != 1 {
 		t.Fatalf("second run published %v, want only b/held", got)
@@ -165,7 +165,7 @@ func TestRefreshedThenExpiredAgainIsReportedAgain(t *testing.T) {
 	pub := &fakePublisher{}
 	sw := newSweeper(t, sweep.Config{Store: store, Publisher: pub, Now: clk.Now})
 
-	clk.Set(t0 + 10_000)
+	clk.SetMs(t0 + 10_000)
 	run(t, sw)
 	first := pub.take()
 	if len(first) != 1 || first[0].ExpiresAtMs != t0+10_000 || first[0].Generation != l.Generation {
@@ -183,7 +183,7 @@ func TestRefreshedThenExpiredAgainIsReportedAgain(t *testing.T) {
 		t.Fatalf("refreshed lease: held %d, want 1 and no event", res.Held)
 	}
 
-	clk.Set(t0 + 20_000)
+	clk.SetMs(t0 + 20_000)
 	run(t, sw)
 	second := pub.take()
 	if len(second) != 1 || second[0].ExpiresAtMs != t0+20_000 {
@@ -194,12 +194,12 @@ func TestRefreshedThenExpiredAgainIsReportedAgain(t *testing.T) {
 	}
 
 	// A takeover makes a new generation, whose own expiry is reported too.
-	clk.Set(t0 + 30_000)
+	clk.SetMs(t0 + 30_000)
 	l2, err := svc.Acquire(ctx, lease.AcquireRequest{DatabaseKey: key, HolderID: "b", TTLMs: 5_000, Term: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk.Set(t0 + 40_000)
+	clk.SetMs(t0 + 40_000)
 	run(t, sw)
 	third := pub.take()
 	if len(third) != 1 || third[0].Generation != l2.Generation || third[0].HolderID != "b" || third[0].Term != 2 {

@@ -10,25 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redlease/redlease/internal/testclock"
 	"github.com/redlease/redlease/pkg/lease"
 )
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // TestIntegrationServiceEndToEnd walks one key through the contract's
 // rules on each real backend: acquire, held, takeover after expiry, term
@@ -38,7 +22,7 @@ func TestIntegrationServiceEndToEnd(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			store := newStore(t, b.config())
-			clk := &clock{now: time.UnixMilli(1767225600000)}
+			clk := testclock.New(testclock.Epoch)
 			// Two instances, as two Lambda containers would be.
 			a, _ := lease.New(lease.Config{Store: store, Now: clk.Now})
 			other, _ := lease.New(lease.Config{Store: store, Now: clk.Now})
@@ -113,7 +97,7 @@ func TestIntegrationContention(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			store := newStore(t, b.config())
-			clk := &clock{now: time.UnixMilli(1767225600000)}
+			clk := testclock.New(testclock.Epoch)
 			services := make([]*lease.Service, clients)
 			for i := range services {
 				services[i], _ = lease.New(lease.Config{Store: store, Now: clk.Now})

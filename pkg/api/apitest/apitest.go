@@ -14,8 +14,8 @@ import (
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
+	"github.com/redlease/redlease/internal/testclock"
 	"github.com/redlease/redlease/pkg/api"
 	"github.com/redlease/redlease/pkg/backend/memory"
 	"github.com/redlease/redlease/pkg/lease"
@@ -23,30 +23,10 @@ import (
 )
 
 // Epoch is 2026-01-01T00:00:00Z, the clock's start (1767225600000 ms).
-var Epoch = time.UnixMilli(1767225600000).UTC()
+var Epoch = testclock.Epoch
 
-// Clock is a settable clock, safe for concurrent use.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Set moves the clock to t.
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
+// Clock is the shared settable test clock.
+type Clock = testclock.Clock
 
 // Buffer is a bytes.Buffer safe for concurrent writes.
 type Buffer struct {
@@ -87,7 +67,7 @@ type Options struct {
 // "req-2", ... unless the transport supplies one.
 func New(t testing.TB, opts Options) *Env {
 	t.Helper()
-	e := &Env{Memory: memory.New(), Clock: &Clock{t: Epoch}, Logs: &Buffer{}, Metrics: &Buffer{}}
+	e := &Env{Memory: memory.New(memory.Options{}), Clock: testclock.New(Epoch), Logs: &Buffer{}, Metrics: &Buffer{}}
 	var store lease.ListingStore = e.Memory
 	if opts.Wrap != nil {
 		store = opts.Wrap(store)

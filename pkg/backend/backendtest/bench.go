@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redlease/redlease/internal/testclock"
 	"github.com/redlease/redlease/pkg/lease"
 )
 
@@ -27,19 +28,12 @@ type Counter struct {
 // warm = the Service that wrote the key last (its cached version is current).
 func BenchmarkService(b *testing.B, store lease.Store, c Counter) {
 	ctx := context.Background()
-	now := time.UnixMilli(1767225600000)
-	clock := func() time.Time { return now }
-	newService := func() *lease.Service {
-		svc, err := lease.New(lease.Config{Store: store, Now: clock})
-		if err != nil {
-			b.Fatal(err)
-		}
-		return svc
-	}
+	clock := testclock.New(testclock.Epoch)
+	newService := func() *lease.Service { return newService(b, store, clock) }
 	const ttl, keys = 60000, 64
 	key := func(op string, i int) string { return fmt.Sprintf("bench/%s/%d", op, i%keys) }
 	acquire := func(svc *lease.Service, k string) lease.Lease {
-		now = now.Add(2 * ttl * time.Millisecond)
+		clock.Advance(2 * ttl * time.Millisecond)
 		l, err := svc.Acquire(ctx, lease.AcquireRequest{DatabaseKey: k, HolderID: "bench", TTLMs: ttl, Term: 1})
 		if err != nil {
 			b.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redlease/redlease/internal/testclock"
 	"github.com/redlease/redlease/pkg/lease"
 )
 
@@ -28,15 +29,8 @@ const StaleCacheRefresh = "refresh, stale cache"
 func CheckServiceCallCounts(t *testing.T, store lease.Store, c Counter, key string, staleRefresh Costs) {
 	t.Helper()
 	ctx := context.Background()
-	now := time.UnixMilli(1767225600000)
-	clock := func() time.Time { return now }
-	newService := func() *lease.Service {
-		svc, err := lease.New(lease.Config{Store: store, Now: clock})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return svc
-	}
+	clock := testclock.New(testclock.Epoch)
+	newService := func() *lease.Service { return newService(t, store, clock) }
 	a, b := newService(), newService() // two Lambda instances
 	const ttl = 60000
 	var gen uint64
@@ -79,7 +73,7 @@ func CheckServiceCallCounts(t *testing.T, store lease.Store, c Counter, key stri
 	t.Logf("%-46s %9s %9s", "operation", c.ReadName, c.WriteName)
 	for _, st := range steps {
 		c.Take()
-		now = now.Add(time.Second)
+		clock.Advance(time.Second)
 		if err := st.do(); err != nil {
 			t.Fatalf("%s: %v", st.name, err)
 		}
@@ -89,4 +83,15 @@ func CheckServiceCallCounts(t *testing.T, store lease.Store, c Counter, key stri
 			t.Errorf("%s: %d %s, %d %s; want %d and %d", st.name, reads, c.ReadName, writes, c.WriteName, st.want.Reads, st.want.Writes)
 		}
 	}
+}
+
+// newService is one Lambda instance's Service over store: its own version
+// cache, the test's clock.
+func newService(tb testing.TB, store lease.Store, clock *testclock.Clock) *lease.Service {
+	tb.Helper()
+	svc, err := lease.New(lease.Config{Store: store, Now: clock.Now})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return svc
 }

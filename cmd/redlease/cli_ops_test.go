@@ -23,7 +23,7 @@ import (
 // on 127.0.0.1, stopped by the test.
 func testServer(t *testing.T) (*httptest.Server, *memory.Store) {
 	t.Helper()
-	store := memory.New()
+	store := memory.New(memory.Options{})
 	svc, err := lease.New(lease.Config{Store: store})
 	if err != nil {
 		t.Fatal(err)

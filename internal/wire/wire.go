@@ -40,22 +40,22 @@ func AWSConfig(ctx context.Context) (aws.Config, error) {
 func Store(_ context.Context, cfg config.Config, awsCfg aws.Config) (lease.ListingStore, error) {
 	switch cfg.Backend {
 	case config.BackendMemory:
-		return memory.New(), nil
+		return memory.New(memory.Options{}), nil
 	case config.BackendFile:
-		st, err := filestore.Open(cfg.DataDir, filestore.WithPrefix(cfg.Prefix))
+		st, err := filestore.Open(filestore.Options{Dir: cfg.DataDir, Prefix: cfg.Prefix})
 		if err != nil {
 			return nil, fmt.Errorf("file store in %q: %w", cfg.DataDir, err)
 		}
 		return st, nil
 	case config.BackendS3:
 		client := s3store.NewClient(awsCfg, cfg.S3PathStyle)
-		st, err := s3store.New(client, cfg.Bucket, s3store.Options{Prefix: cfg.Prefix})
+		st, err := s3store.New(client, s3store.Options{Bucket: cfg.Bucket, Prefix: cfg.Prefix})
 		if err != nil {
 			return nil, fmt.Errorf("s3 store for bucket %q: %w", cfg.Bucket, err)
 		}
 		return st, nil
 	case config.BackendDynamoDB:
-		st, err := ddbstore.New(awsddb.NewFromConfig(awsCfg), cfg.Table, ddbstore.Options{})
+		st, err := ddbstore.New(awsddb.NewFromConfig(awsCfg), ddbstore.Options{Table: cfg.Table})
 		if err != nil {
 			return nil, fmt.Errorf("dynamodb store for table %q: %w", cfg.Table, err)
 		}

@@ -16,7 +16,7 @@ import (
 // exampleServer stands in for `redlease serve`: the real HTTP adapter over
 // an in-memory store, on 127.0.0.1, with the service on clock now.
 func exampleServer(now func() time.Time) *httptest.Server {
-	svc, err := lease.New(lease.Config{Store: memory.New(), Now: now})
+	svc, err := lease.New(lease.Config{Store: memory.New(memory.Options{}), Now: now})
 	if err != nil {
 		panic(err)
 	}

@@ -52,7 +52,7 @@ func newEnv(t *testing.T, opts ...envOpt) *env {
 		o(&cfg)
 	}
 	clk := clienttest.NewClock(epoch)
-	store := memory.New()
+	store := memory.New(memory.Options{})
 	svc, err := lease.New(lease.Config{
 		Store: store,
 		Now:   func() time.Time { return clk.Now().Add(cfg.serverSkew) },

@@ -84,7 +84,7 @@ type signedServer struct {
 
 func newSignedServer(t *testing.T, creds aws.Credentials, region string) *signedServer {
 	t.Helper()
-	svc, err := lease.New(lease.Config{Store: memory.New()})
+	svc, err := lease.New(lease.Config{Store: memory.New(memory.Options{})})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 
 func Example() {
 	now := time.UnixMilli(1767225600000)
-	svc, _ := lease.New(lease.Config{Store: memory.New(), Now: func() time.Time { return now }})
+	svc, _ := lease.New(lease.Config{Store: memory.New(memory.Options{}), Now: func() time.Time { return now }})
 	ctx := context.Background()
 
 	l, _ := svc.Acquire(ctx, lease.AcquireRequest{DatabaseKey: "clusters/dev/data.rdb", HolderID: "reddb-0-1", TTLMs: 60_000, Term: 1})

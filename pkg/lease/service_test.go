@@ -258,7 +258,7 @@ func TestWarmRefreshIsOneConditionalWrite(t *testing.T) {
 
 func TestStaleCacheFallsBackToReadDecideWrite(t *testing.T) {
 	t.Parallel()
-	store := memory.New()
+	store := memory.New(memory.Options{})
 	clock := newClock()
 	a, _ := lease.New(lease.Config{Store: store, Now: clock.Now})
 	b, _ := lease.New(lease.Config{Store: store, Now: clock.Now})
@@ -291,7 +291,7 @@ func (failingStore) Load(context.Context, string) (lease.Versioned, error) {
 
 func TestBackendFailureIsUnavailableWithHint(t *testing.T) {
 	t.Parallel()
-	svc, _ := lease.New(lease.Config{Store: failingStore{memory.New()}})
+	svc, _ := lease.New(lease.Config{Store: failingStore{memory.New(memory.Options{})}})
 	_, err := svc.Acquire(context.Background(), lease.AcquireRequest{DatabaseKey: "db", HolderID: "a", TTLMs: 60_000, Term: 1})
 	var un *lease.UnavailableError
 	if !errors.As(err, &un) || un.RetryAfter != 2*time.Second {

@@ -95,7 +95,7 @@ func TestTimedStoreAddsUpCallsOfOneRequest(t *testing.T) {
 	t.Parallel()
 	clock := epoch
 	tick := func() time.Time { clock = clock.Add(3 * time.Millisecond); return clock }
-	s := TimedStore(memory.New(), tick)
+	s := TimedStore(memory.New(memory.Options{}), tick)
 	ctx, stats := WithStorageStats(context.Background())
 	if _, err := s.Load(ctx, "k"); err == nil {
 		t.Fatal("Load of missing key succeeded")

@@ -34,8 +34,8 @@ type faultFixture struct {
 
 func newFaultFixture(t *testing.T, rules ...faulty.Rule) *faultFixture {
 	t.Helper()
-	f := &faultFixture{inner: memory.New(), clock: safety.NewClock(epoch)}
-	f.store = faulty.New(f.inner, faulty.Config{Seed: 1, Rules: rules, Sneak: func(ctx context.Context, key string) {
+	f := &faultFixture{inner: memory.New(memory.Options{}), clock: safety.NewClock(epoch)}
+	f.store = faulty.New(f.inner, faulty.Options{Seed: 1, Rules: rules, Sneak: func(ctx context.Context, key string) {
 		// Another writer takes the key over while our read is slow.
 		f.rec.Do(ctx, 99, f.sneak, safety.Input{Kind: safety.KindAcquire, Key: key, Holder: other, TTLMs: 60000, Term: 1})
 	}})
@@ -253,7 +253,7 @@ func TestConflictAfterApplySkipsAGeneration(t *testing.T) {
 	for _, kind := range []safety.Kind{safety.KindRefresh, safety.KindRelease} {
 		f2 := newFaultFixture(t)
 		gen := setups["mine"](t, f2)
-		f2.store = faulty.New(f2.inner, faulty.Config{Rules: []faulty.Rule{{Nth: 1, Kind: faulty.ConflictAfter}}})
+		f2.store = faulty.New(f2.inner, faulty.Options{Rules: []faulty.Rule{{Nth: 1, Kind: faulty.ConflictAfter}}})
 		f2.svc = newService(t, f2.store, f2.clock.Now, -1)
 		in := safety.Input{Kind: kind, Key: faultKey, Holder: me, Generation: gen, TTLMs: 7000}
 		if kind == safety.KindRelease {

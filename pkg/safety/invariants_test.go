@@ -135,8 +135,8 @@ func TestCheckersCatchAStoreWithoutCAS(t *testing.T) {
 		sneakSvc *lease.Service
 		sneaks   atomic.Uint64
 	)
-	inner := memory.New()
-	store := faulty.New(blindStore{inner}, faulty.Config{
+	inner := memory.New(memory.Options{})
+	store := faulty.New(blindStore{inner}, faulty.Options{
 		Seed: 3, Rules: []faulty.Rule{{Rate: 0.2, Kind: faulty.Sneak}},
 		Sneak: func(ctx context.Context, key string) {
 			// At the stored term, so that the sneaker is never fenced off.

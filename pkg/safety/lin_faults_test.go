@@ -41,10 +41,10 @@ func TestLinearizableUnderFaults(t *testing.T) {
 	total, fired := 0, map[faulty.Kind]int{}
 	for h := range histories + 1 {
 		// The last history runs on the file backend, in this process.
-		var inner lease.ListingStore = memory.New()
+		var inner lease.ListingStore = memory.New(memory.Options{})
 		backend := "memory"
 		if h == histories {
-			fs, err := file.Open(t.TempDir())
+			fs, err := file.Open(file.Options{Dir: t.TempDir()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -59,7 +59,7 @@ func TestLinearizableUnderFaults(t *testing.T) {
 			sneakSvc *lease.Service
 			sneaks   atomic.Uint64
 		)
-		store = faulty.New(inner, faulty.Config{
+		store = faulty.New(inner, faulty.Options{
 			Seed: s, Rules: randomFaults(0.02), Yield: 0.3,
 			Sneak: func(ctx context.Context, key string) {
 				n := sneaks.Add(1)

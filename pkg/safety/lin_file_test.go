@@ -50,7 +50,7 @@ func TestLinearizableFileProcesses(t *testing.T) {
 	const clientsPerProc = 2
 	base := seed(t)
 	dir := t.TempDir()
-	if _, err := file.Open(dir); err != nil {
+	if _, err := file.Open(file.Options{Dir: dir}); err != nil {
 		t.Fatalf("file.Open: %v", err)
 	}
 	start := time.Now().Add(500 * time.Millisecond).UnixNano()
@@ -118,7 +118,7 @@ func TestLinChildProcess(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%s: %v", envChildStart, err)
 	}
-	store, err := file.Open(os.Getenv(envChildDir))
+	store, err := file.Open(file.Options{Dir: os.Getenv(envChildDir)})
 	if err != nil {
 		t.Fatalf("file.Open: %v", err)
 	}

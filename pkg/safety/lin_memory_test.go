@@ -20,7 +20,7 @@ func TestLinearizableMemory(t *testing.T) {
 	base := seed(t)
 	total := 0
 	for h := range histories {
-		store := memory.New()
+		store := memory.New(memory.Options{})
 		clock := safety.NewClock(epoch)
 		svcs := []*lease.Service{
 			newService(t, store, clock.Now, 0),

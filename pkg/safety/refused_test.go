@@ -30,12 +30,12 @@ func TestRefusalsChangeNothing(t *testing.T) {
 	calls := envInt(t, "REDLEASE_REFUSED_CALLS", 1500, 400)
 	stores := map[string]func(t *testing.T) rawStore{
 		"memory": func(*testing.T) rawStore {
-			m := memory.New()
+			m := memory.New(memory.Options{})
 			return rawStore{m, func(key string) []byte { b, _ := m.Raw(key); return b }}
 		},
 		"file": func(t *testing.T) rawStore {
 			dir := t.TempDir()
-			f, err := file.Open(dir)
+			f, err := file.Open(file.Options{Dir: dir})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -49,7 +49,7 @@ func TestSkewBoundIsTight(t *testing.T) {
 		t.Run(fmt.Sprintf("B%+dms", d.Milliseconds()), func(t *testing.T) {
 			t.Parallel()
 			truth := safety.NewClock(epoch)
-			store := memory.New()
+			store := memory.New(memory.Options{})
 			a, b := newSkewed(t, store, truth, 0), newSkewed(t, store, truth, d)
 			first, err := a.acquire("holder-a", ttl)
 			if err != nil {
@@ -103,7 +103,7 @@ func TestBackwardJumpKeepsTokensAndTheGuarantee(t *testing.T) {
 		jump = 1500 * time.Millisecond
 	)
 	truth := safety.NewClock(epoch)
-	store := memory.New()
+	store := memory.New(memory.Options{})
 	a, b := newSkewed(t, store, truth, 0), newSkewed(t, store, truth, 0)
 	x, err := b.acquire("x", ttl)
 	if err != nil {
@@ -179,7 +179,7 @@ func TestRandomSkewAndJumps(t *testing.T) {
 	calls := envInt(t, "REDLEASE_SKEW_CALLS", 6000, 1500)
 	rng := rand.New(rand.NewPCG(seed(t), 7))
 	truth := safety.NewClock(epoch)
-	store := faulty.New(memory.New(), faulty.Config{})
+	store := faulty.New(memory.New(memory.Options{}), faulty.Options{})
 	insts := []*skewed{newSkewed(t, store, truth, 0), newSkewed(t, store, truth, 0), newSkewed(t, store, truth, 0)}
 	type grant struct {
 		holder string

@@ -34,7 +34,7 @@ func BenchmarkSweep5000(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		store := memory.New()
+		store := memory.New(memory.Options{})
 		seed(b, store, recs...)
 		sw := newSweeper(b, sweep.Config{Store: store, Publisher: nopPublisher{}, Now: clk.Now})
 		b.StartTimer()

@@ -13,7 +13,7 @@ import (
 
 func TestDeadlineCloserThanTheMarginStartsNothing(t *testing.T) {
 	t.Parallel()
-	store := memory.New()
+	store := memory.New(memory.Options{})
 	for i := range 50 {
 		seed(t, store, rec(fmt.Sprintf("k%02d", i), "h", 1, 1, t0-1))
 	}
@@ -49,7 +49,7 @@ func (p *sleepyPublisher) Publish(ctx context.Context, events []sweep.ExpiredEve
 func TestDeadlineStopsBetweenChunksWithNothingHalfDone(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		store := memory.New()
+		store := memory.New(memory.Options{})
 		for i := range 500 {
 			seed(t, store, rec(fmt.Sprintf("k%03d", i), "h", 1, 1, t0-1))
 		}

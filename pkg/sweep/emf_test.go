@@ -15,7 +15,7 @@ import (
 // would read every sweep metric from it under Operation=sweep.
 func TestEMFLine(t *testing.T) {
 	t.Parallel()
-	store := memory.New()
+	store := memory.New(memory.Options{})
 	seed(t, store, rec("held", "h", 1, 1, t0+1), rec("gone", "h", 1, 1, t0-4_000), rec("gone2", "h", 1, 1, t0-1))
 	var buf bytes.Buffer
 	metrics := observe.NewMetrics(&buf, "redlease")

@@ -22,7 +22,7 @@ func (printPublisher) Publish(_ context.Context, events []sweep.ExpiredEvent) []
 }
 
 func ExampleSweeper_Run() {
-	store := memory.New()
+	store := memory.New(memory.Options{})
 	ctx := context.Background()
 	_, _ = store.Create(ctx, lease.Record{Lease: lease.Lease{
 		DatabaseKey: "clusters/dev/data.rdb", HolderID: "reddb-0-1", Term: 1, Generation: 1,

@@ -27,7 +27,7 @@ func (s *fakeSink) Emit(dims map[string]string, values map[string]float64, units
 
 func TestMetricsOfARun(t *testing.T) {
 	t.Parallel()
-	store := memory.New()
+	store := memory.New(memory.Options{})
 	seed(t, store,
 		rec("held", "h", 1, 1, t0+1),
 		rec("expired-1", "h", 1, 1, t0-100),

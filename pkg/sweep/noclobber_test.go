@@ -35,7 +35,7 @@ func TestRecordChangedUnderTheSweepIsSkipped(t *testing.T) {
 	for name, change := range changes {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			store := &changingStore{Store: memory.New(), key: key, change: change}
+			store := &changingStore{Store: memory.New(memory.Options{}), key: key, change: change}
 			seed(t, store, rec(key, "h", 4, 9, t0), rec("other/expired", "x", 1, 1, t0-5))
 			pub := &fakePublisher{}
 			res := run(t, newSweeper(t, sweep.Config{Store: store, Publisher: pub, Now: newClock(now).Now}))
@@ -61,7 +61,7 @@ func TestRecordChangedUnderTheSweepIsSkipped(t *testing.T) {
 func TestSweepChangesNothingButTheMark(t *testing.T) {
 	t.Parallel()
 	now := t0 + 500_000
-	store := memory.New()
+	store := memory.New(memory.Options{})
 	var recs []lease.Record
 	for i := range 60 {
 		key := fmt.Sprintf("db/%02d.rdb", i)

@@ -17,7 +17,7 @@ func TestNewRequiresStoreAndPublisher(t *testing.T) {
 	if _, err := sweep.New(sweep.Config{Publisher: &fakePublisher{}}); err == nil {
 		t.Error("New without Store: got nil error")
 	}
-	if _, err := sweep.New(sweep.Config{Store: memory.New()}); err == nil {
+	if _, err := sweep.New(sweep.Config{Store: memory.New(memory.Options{})}); err == nil {
 		t.Error("New without Publisher: got nil error")
 	}
 }
@@ -41,7 +41,7 @@ func TestWhichRecordsAreReported(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			store := memory.New()
+			store := memory.New(memory.Options{})
 			seed(t, store, tt.rec)
 			before, _ := store.Raw("k")
 			pub := &fakePublisher{}
@@ -79,7 +79,7 @@ func TestWhichRecordsAreReported(t *testing.T) {
 func TestExpiredReportedOnceAcrossRuns(t *testing.T) {
 	t.Parallel()
 	clk := newClock(t0)
-	store := memory.New()
+	store := memory.New(memory.Options{})
 	seed(t, store,
 		rec("a/expired", "h1", 2, 5, t0-1000),
 		rec("b/held", "h2", 1, 1, t0+60_000),
@@ -128,7 +128,7 @@ func TestExpiredReportedOnceAcrossRuns(t *testing.T) {
 func TestEventContent(t *testing.T) {
 	t.Parallel()
 	now := t0 + 1234
-	store := memory.New()
+	store := memory.New(memory.Options{})
 	r := rec("clusters/dev/data.rdb", "reddb-0-1", 3, 17, t0)
 	r.AcquiredAtMs = t0 - 60_000
 	seed(t, store, r)
@@ -151,7 +151,7 @@ func TestEventContent(t *testing.T) {
 func TestRefreshedThenExpiredAgainIsReportedAgain(t *testing.T) {
 	t.Parallel()
 	clk := newClock(t0)
-	store := memory.New()
+	store := memory.New(memory.Options{})
 	svc, err := lease.New(lease.Config{Store: store, Now: clk.Now, CacheSize: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -213,7 +213,7 @@ func TestRefreshedThenExpiredAgainIsReportedAgain(t *testing.T) {
 
 func TestPublishFailureIsRetriedNextRun(t *testing.T) {
 	t.Parallel()
-	store := memory.New()
+	store := memory.New(memory.Options{})
 	seed(t, store, rec("ok", "h", 1, 1, t0-10), rec("flaky", "h", 1, 4, t0-20))
 	before, _ := store.Raw("flaky")
 	pub := &fakePublisher{fail: func(e sweep.ExpiredEvent) error {
@@ -256,7 +256,7 @@ func (p *badCountPublisher) Publish(ctx context.Context, events []sweep.ExpiredE
 
 func TestPublisherAnsweringTooFewResultsMarksNothing(t *testing.T) {
 	t.Parallel()
-	store := memory.New()
+	store := memory.New(memory.Options{})
 	seed(t, store, rec("a", "h", 1, 1, t0-10), rec("b", "h", 1, 1, t0-10))
 	res := run(t, newSweeper(t, sweep.Config{Store: store, Publisher: &badCountPublisher{}, Now: newClock(t0).Now}))
 	if res.Failed != 2 || res.Reported != 0 {
@@ -273,7 +273,7 @@ func TestThousandsOfKeysPaginated(t *testing.T) {
 	t.Parallel()
 	const n = 5000
 	now := t0 + 1_000_000
-	store := memory.New()
+	store := memory.New(memory.Options{})
 	wantExpired := make(map[string]bool)
 	for i := range n {
 		key := fmt.Sprintf("tenant-%d/db-%04d.rdb", i%13, i)
@@ -307,7 +307,7 @@ func TestThousandsOfKeysPaginated(t *testing.T) {
 
 func TestListFailureIsReturnedWithPartialResult(t *testing.T) {
 	t.Parallel()
-	inner := memory.New()
+	inner := memory.New(memory.Options{})
 	for i := range 10 {
 		seed(t, inner, rec(fmt.Sprintf("k%02d", i), "h", 1, 1, t0-1))
 	}
@@ -339,7 +339,7 @@ func (s stuckLister) List(ctx context.Context, cursor string, limit int) (lease.
 
 func TestCursorThatDoesNotAdvanceIsAnError(t *testing.T) {
 	t.Parallel()
-	store := stuckLister{memory.New()}
+	store := stuckLister{memory.New(memory.Options{})}
 	seed(t, store, rec("a", "h", 1, 1, t0+1))
 	_, err := newSweeper(t, sweep.Config{Store: store, Publisher: &fakePublisher{}, Now: newClock(t0).Now}).Run(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "did not advance") {

@@ -12,7 +12,7 @@ import (
 func TestUnreadableRecordDoesNotStallTheSweep(t *testing.T) {
 	t.Parallel()
 	now := t0 + 3_600_000
-	store := memory.New()
+	store := memory.New(memory.Options{})
 	store.PutRaw("a/garbage", []byte(`{"generation":1.5}`))
 	seed(t, store, rec("b/expired", "h", 1, 1, now-60_000))
 	pub := &fakePublisher{}

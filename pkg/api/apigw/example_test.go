@@ -13,7 +13,7 @@ import (
 )
 
 func ExampleAdapter_HandleV2() {
-	svc, _ := lease.New(lease.Config{Store: memory.New()})
+	svc, _ := lease.New(lease.Config{Store: memory.New(memory.Options{})})
 	core, _ := api.New(api.Config{Service: svc, Ops: []api.Op{api.OpGet}})
 	a := apigw.New(core) // lambda.Start(a.Handle) in a function's main
 

@@ -14,7 +14,7 @@ import (
 
 func ExampleHandler() {
 	clock := func() time.Time { return time.UnixMilli(1767225600000) }
-	svc, _ := lease.New(lease.Config{Store: memory.New(), Now: clock})
+	svc, _ := lease.New(lease.Config{Store: memory.New(memory.Options{}), Now: clock})
 	core, _ := api.New(api.Config{Service: svc})
 	h := httpserver.Handler(core) // http.Server{Handler: h} in redlease serve
 

@@ -22,7 +22,7 @@ func ExampleNew() {
 		fmt.Println(err)
 		return
 	}
-	store, err := ddbbackend.New(awsddb.NewFromConfig(cfg), "redlease-leases", ddbbackend.Options{})
+	store, err := ddbbackend.New(awsddb.NewFromConfig(cfg), ddbbackend.Options{Table: "redlease-leases"})
 	if err != nil {
 		fmt.Println(err)
 		return

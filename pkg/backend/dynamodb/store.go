@@ -39,8 +39,12 @@ const (
 // DefaultRetryAfter is the hint attached to lease.Unavailable errors.
 const DefaultRetryAfter = time.Second
 
-// Options tune a Store. The zero value gives the defaults.
+// Options configure a Store. Table is required; the zero value of every
+// other field gives its default.
 type Options struct {
+	// Table holds the lease items; it must have the schema in the package
+	// doc.
+	Table string
 	// RetryAfter is the hint attached to lease.Unavailable errors.
 	RetryAfter time.Duration
 }
@@ -53,19 +57,19 @@ type Store struct {
 	opts  Options
 }
 
-// New returns a store on table, which must have the schema in the package
-// doc. client is usually a *dynamodb.Client built by the caller.
-func New(client API, table string, opts Options) (*Store, error) {
+// New returns a store on opts.Table. client is usually a *dynamodb.Client
+// built by the caller.
+func New(client API, opts Options) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("dynamodb store: nil client")
 	}
-	if table == "" {
+	if opts.Table == "" {
 		return nil, errors.New("dynamodb store: empty table name")
 	}
 	if opts.RetryAfter <= 0 {
 		opts.RetryAfter = DefaultRetryAfter
 	}
-	return &Store{api: client, table: table, opts: opts}, nil
+	return &Store{api: client, table: opts.Table, opts: opts}, nil
 }
 
 // Load implements lease.Store with one strongly consistent GetItem.
@@ -102,8 +106,8 @@ func (s *Store) Create(ctx context.Context, rec lease.Record) (lease.Version, er
 
 // Replace implements lease.Store: PutItem if the item is at version expect.
 func (s *Store) Replace(ctx context.Context, rec lease.Record, expect lease.Version) (lease.Version, error) {
-	ver, ok := parseUint(string(expect))
-	if !ok || ver == 0 || ver == math.MaxUint64 {
+	ver, ok := parseVersion(expect)
+	if !ok || ver == math.MaxUint64 {
 		// Not a version this backend hands out, so it cannot match.
 		return "", fmt.Errorf("dynamodb replace %q: version %q: %w", rec.DatabaseKey, expect, &lease.PreconditionError{})
 	}

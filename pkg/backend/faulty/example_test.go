@@ -13,7 +13,7 @@ import (
 // The first acquire's write is applied but its answer is lost: the caller
 // sees backend_unavailable. Retrying is safe: it gets the next generation.
 func Example() {
-	store := faulty.New(memory.New(), faulty.Config{
+	store := faulty.New(memory.New(memory.Options{}), faulty.Options{
 		Rules: []faulty.Rule{{Op: faulty.OpCreate, Nth: 1, Kind: faulty.FailAfter}},
 	})
 	svc, _ := lease.New(lease.Config{Store: store})

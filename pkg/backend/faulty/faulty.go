@@ -95,8 +95,8 @@ type Rule struct {
 	Kind  Kind
 }
 
-// Config programs a Store.
-type Config struct {
+// Options program a Store.
+type Options struct {
 	Seed  uint64
 	Rules []Rule
 	// Sneak runs for the Sneak fault, after the inner Load returned and
@@ -122,7 +122,7 @@ type Write struct {
 // Store is a faulty lease.ListingStore. It is safe for concurrent use.
 type Store struct {
 	inner lease.ListingStore
-	cfg   Config
+	cfg   Options
 
 	mu     sync.Mutex
 	rng    *rand.Rand
@@ -135,7 +135,7 @@ type Store struct {
 var _ lease.ListingStore = (*Store)(nil)
 
 // New wraps inner.
-func New(inner lease.ListingStore, cfg Config) *Store {
+func New(inner lease.ListingStore, cfg Options) *Store {
 	if cfg.ThrottleRetryAfter <= 0 {
 		cfg.ThrottleRetryAfter = 250 * time.Millisecond
 	}

@@ -22,7 +22,7 @@ func rec(key, holder string, gen uint64) lease.Record {
 func TestConformanceWithoutFaults(t *testing.T) {
 	t.Parallel()
 	backendtest.Run(t, func(*testing.T) lease.ListingStore {
-		return faulty.New(memory.New(), faulty.Config{Yield: 0.5})
+		return faulty.New(memory.New(memory.Options{}), faulty.Options{Yield: 0.5})
 	}, backendtest.Options{})
 }
 
@@ -49,8 +49,8 @@ func TestFaultsOnWrites(t *testing.T) {
 		t.Run(tc.kind.String()+"/"+string(tc.op), func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			inner := memory.New()
-			s := faulty.New(inner, faulty.Config{Rules: []faulty.Rule{{Op: tc.op, Nth: 1, Kind: tc.kind}}})
+			inner := memory.New(memory.Options{})
+			s := faulty.New(inner, faulty.Options{Rules: []faulty.Rule{{Op: tc.op, Nth: 1, Kind: tc.kind}}})
 			var before lease.Version
 			if tc.op == faulty.OpReplace {
 				v, err := inner.Create(ctx, rec("k", "a", 1))
@@ -99,11 +99,11 @@ func TestFaultsOnReads(t *testing.T) {
 	ctx := context.Background()
 	for _, kind := range []faulty.Kind{faulty.FailBefore, faulty.Timeout, faulty.Throttle} {
 		t.Run(kind.String(), func(t *testing.T) {
-			inner := memory.New()
+			inner := memory.New(memory.Options{})
 			if _, err := inner.Create(ctx, rec("k", "a", 1)); err != nil {
 				t.Fatal(err)
 			}
-			s := faulty.New(inner, faulty.Config{Rules: []faulty.Rule{{Nth: 1, Kind: kind}, {Op: faulty.OpList, Nth: 1, Kind: kind}}})
+			s := faulty.New(inner, faulty.Options{Rules: []faulty.Rule{{Nth: 1, Kind: kind}, {Op: faulty.OpList, Nth: 1, Kind: kind}}})
 			if _, err := s.Load(ctx, "k"); !errors.Is(err, lease.ErrUnavailable) {
 				t.Fatalf("Load: got %v, want ErrUnavailable", err)
 			}
@@ -121,7 +121,7 @@ func TestFaultsOnReads(t *testing.T) {
 func TestWriteFaultsSkipReads(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := faulty.New(memory.New(), faulty.Config{Rules: []faulty.Rule{{Nth: 2, Kind: faulty.FailAfter}}})
+	s := faulty.New(memory.New(memory.Options{}), faulty.Options{Rules: []faulty.Rule{{Nth: 2, Kind: faulty.FailAfter}}})
 	for range 3 {
 		if _, err := s.Load(ctx, "k"); !errors.Is(err, lease.ErrNotFound) {
 			t.Fatalf("Load: %v, want ErrNotFound", err)
@@ -139,7 +139,7 @@ func TestWriteFaultsSkipReads(t *testing.T) {
 func TestKeyAndLimitSelectCalls(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := faulty.New(memory.New(), faulty.Config{Rules: []faulty.Rule{{Key: "bad", Rate: 1, Limit: 2, Kind: faulty.FailBefore}}})
+	s := faulty.New(memory.New(memory.Options{}), faulty.Options{Rules: []faulty.Rule{{Key: "bad", Rate: 1, Limit: 2, Kind: faulty.FailBefore}}})
 	if _, err := s.Create(ctx, rec("good", "a", 1)); err != nil {
 		t.Fatalf("write to another key: %v", err)
 	}
@@ -157,7 +157,7 @@ func TestKeyAndLimitSelectCalls(t *testing.T) {
 func TestSeededRatesAreDeterministic(t *testing.T) {
 	t.Parallel()
 	pattern := func(seed uint64) []bool {
-		s := faulty.New(memory.New(), faulty.Config{Seed: seed, Rules: []faulty.Rule{{Op: faulty.OpLoad, Rate: 0.3, Kind: faulty.FailBefore}}})
+		s := faulty.New(memory.New(memory.Options{}), faulty.Options{Seed: seed, Rules: []faulty.Rule{{Op: faulty.OpLoad, Rate: 0.3, Kind: faulty.FailBefore}}})
 		var out []bool
 		for range 200 {
 			_, err := s.Load(context.Background(), "k")
@@ -190,8 +190,8 @@ func TestSeededRatesAreDeterministic(t *testing.T) {
 // A Timeout waits for the caller's deadline, as a real slow backend does.
 func TestTimeoutWaitsForTheDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		inner := memory.New()
-		s := faulty.New(inner, faulty.Config{Rules: []faulty.Rule{{Op: faulty.OpCreate, Nth: 1, Kind: faulty.TimeoutAfter}}})
+		inner := memory.New(memory.Options{})
+		s := faulty.New(inner, faulty.Options{Rules: []faulty.Rule{{Op: faulty.OpCreate, Nth: 1, Kind: faulty.TimeoutAfter}}})
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		start := time.Now()
@@ -215,7 +215,7 @@ func TestSneakRunsBetweenReadAndWrite(t *testing.T) {
 	ctx := context.Background()
 	var s *faulty.Store
 	calls := 0
-	s = faulty.New(memory.New(), faulty.Config{
+	s = faulty.New(memory.New(memory.Options{}), faulty.Options{
 		Rules: []faulty.Rule{{Op: faulty.OpLoad, Rate: 1, Kind: faulty.Sneak}, {Rate: 1, Kind: faulty.FailBefore}},
 		Sneak: func(ctx context.Context, key string) {
 			calls++

@@ -11,7 +11,7 @@ import (
 // write a temporary file, two fsyncs, rename. It is bound by fsync latency
 // of the file system under b.TempDir.
 func BenchmarkReplace(b *testing.B) {
-	s := file.New(b.TempDir())
+	s := file.New(file.Options{Dir: b.TempDir()})
 	ctx := context.Background()
 	rec := record("clusters/dev/data.rdb", "reddb-0", 1)
 	v, err := s.Create(ctx, rec)

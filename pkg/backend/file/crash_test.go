@@ -21,7 +21,7 @@ import (
 func TestLeftoverTempFilesAreIgnored(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	s := file.New(dir)
+	s := file.New(file.Options{Dir: dir})
 	ctx := context.Background()
 	old := record("a/k", "old", 1)
 	v1, err := s.Create(ctx, old)
@@ -72,7 +72,7 @@ func TestKilledWriterLeavesWholeRecord(t *testing.T) {
 	}
 	t.Parallel()
 	dir := t.TempDir()
-	s, err := file.Open(dir)
+	s, err := file.Open(file.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestKilledWriterLeavesWholeRecord(t *testing.T) {
 func TestConcurrentStoresOnOneDirectory(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	a, b := file.New(dir), file.New(dir)
+	a, b := file.New(file.Options{Dir: dir}), file.New(file.Options{Dir: dir})
 	ctx := context.Background()
 	if _, err := a.Create(ctx, record("k", "a", 1)); err != nil {
 		t.Fatal(err)

@@ -21,7 +21,7 @@ func ExampleOpen() {
 	}
 	defer os.RemoveAll(dir)
 
-	s, err := file.Open(dir) // records under dir/leases/
+	s, err := file.Open(file.Options{Dir: dir}) // records under dir/leases/
 	if err != nil {
 		panic(err)
 	}

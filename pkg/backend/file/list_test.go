@@ -47,7 +47,7 @@ func listAll(t *testing.T, s lease.Lister, cursor string, limit int) (keys []str
 
 func TestListOrderIsKeyByteOrder(t *testing.T) {
 	t.Parallel()
-	s := file.New(t.TempDir())
+	s := file.New(file.Options{Dir: t.TempDir()})
 	for i, k := range orderKeys {
 		if _, err := s.Create(context.Background(), record(k, fmt.Sprint("h", i), 1)); err != nil {
 			t.Fatalf("Create(%q): %v", k, err)
@@ -81,7 +81,7 @@ func TestListOrderIsKeyByteOrder(t *testing.T) {
 
 func TestListEmptyAndVersions(t *testing.T) {
 	t.Parallel()
-	s := file.New(t.TempDir())
+	s := file.New(file.Options{Dir: t.TempDir()})
 	page, err := s.List(context.Background(), "", 0)
 	if err != nil || len(page.Records) != 0 || page.Next != "" {
 		t.Fatalf("List of an empty store = %+v, %v", page, err)
@@ -99,7 +99,7 @@ func TestListEmptyAndVersions(t *testing.T) {
 func TestListSkipsStrayFiles(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	s := file.New(dir)
+	s := file.New(file.Options{Dir: dir})
 	if _, err := s.Create(context.Background(), record("a/k", "h", 1)); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestListSkipsStrayFiles(t *testing.T) {
 
 func TestListHonoursLimitAcrossDirectories(t *testing.T) {
 	t.Parallel()
-	s := file.New(t.TempDir())
+	s := file.New(file.Options{Dir: t.TempDir()})
 	var want []string
 	for i := range 12 {
 		k := fmt.Sprintf("d%d/k%02d", i%3, i)

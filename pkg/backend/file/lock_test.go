@@ -26,7 +26,7 @@ func testRecord(key, holder string, generation uint64) lease.Record {
 func TestWriterWaitsForAnotherLockHolder(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	s, err := Open(dir)
+	s, err := Open(Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ func FuzzKeyPath(f *testing.F) {
 	for _, k := range keySeeds {
 		f.Add(k)
 	}
-	s := New("/data")
+	s := New(Options{Dir: "/data"})
 	f.Fuzz(func(t *testing.T, key string) {
 		p, err := s.pathOf(key)
 		if err != nil {
@@ -89,7 +89,7 @@ func FuzzListOrder(f *testing.F) {
 	f.Add("a/b", "a.b")
 	f.Add("a/b/c", "a/b-")
 	f.Add("x", "x")
-	s := New("/data")
+	s := New(Options{Dir: "/data"})
 	f.Fuzz(func(t *testing.T, a, b string) {
 		if _, err := s.pathOf(a); err != nil {
 			return

@@ -54,7 +54,7 @@ func TestMultiProcessRace(t *testing.T) {
 	}
 	t.Parallel()
 	dir, results := t.TempDir(), t.TempDir()
-	s, err := file.Open(dir)
+	s, err := file.Open(file.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestChild(t *testing.T) {
 	if role == "" {
 		t.Skip("helper process for the multi-process tests")
 	}
-	s := file.New(os.Getenv(envDir))
+	s := file.New(file.Options{Dir: os.Getenv(envDir)})
 	switch role {
 	case "racer":
 		runRacer(t, s)

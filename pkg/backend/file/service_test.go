@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"time"
 
+	"github.com/redlease/redlease/internal/testclock"
 	"github.com/redlease/redlease/pkg/backend/file"
 	"github.com/redlease/redlease/pkg/lease"
 )
@@ -16,10 +16,9 @@ import (
 func TestServicesOnOneDirectory(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	now := time.UnixMilli(1767225600000)
-	clock := func() time.Time { return now }
+	clock := testclock.New(testclock.Epoch)
 	newService := func() *lease.Service {
-		svc, err := lease.New(lease.Config{Store: file.New(dir), Now: clock})
+		svc, err := lease.New(lease.Config{Store: file.New(file.Options{Dir: dir}), Now: clock.Now})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -27,40 +27,40 @@ type Store struct {
 	keys       keyLocks
 }
 
-// Option configures a Store.
-type Option func(*Store)
-
-// WithPrefix sets the directory path under DIR that holds the records, as
-// the object key prefix does in the bucket. It must end in "/"; "" means
-// DefaultPrefix.
-func WithPrefix(prefix string) Option {
-	return func(s *Store) { s.prefix = prefix }
+// Options configure a Store.
+type Options struct {
+	// Dir is the data directory (DIR below); it is required.
+	Dir string
+	// Prefix is the directory path under Dir that holds the records, as
+	// the object key prefix does in the bucket. It must end in "/"; ""
+	// means DefaultPrefix.
+	Prefix string
 }
 
-// New returns a store on dir without touching the disk, for callers that
-// cannot handle an error (tests). A bad option surfaces as the error of
-// every call. dir must exist before the first call; Open creates it.
-func New(dir string, opts ...Option) *Store {
-	s := &Store{dir: dir, prefix: DefaultPrefix}
-	for _, opt := range opts {
-		opt(s)
-	}
+// New returns a store without touching the disk, for callers that cannot
+// handle an error (tests). A bad option surfaces as the error of every
+// call. opts.Dir must exist before the first call; Open creates it.
+func New(opts Options) *Store {
+	s := &Store{dir: opts.Dir, prefix: opts.Prefix}
 	if s.prefix == "" {
 		s.prefix = DefaultPrefix
 	}
 	s.prefixDirs, s.err = splitPrefix(s.prefix)
+	if s.dir == "" {
+		s.err = errors.New("file: no data directory")
+	}
 	return s
 }
 
-// Open checks the options, creates dir, the prefix directories and the lock
-// directory as needed, and returns the store. It refuses a prefix tree that
-// goes through a symlink.
-func Open(dir string, opts ...Option) (*Store, error) {
-	s := New(dir, opts...)
+// Open checks the options, creates the data directory, the prefix
+// directories and the lock directory as needed, and returns the store. It
+// refuses a prefix tree that goes through a symlink.
+func Open(opts Options) (*Store, error) {
+	s := New(opts)
 	if s.err != nil {
 		return nil, s.err
 	}
-	if err := os.MkdirAll(dir, dirPerm); err != nil {
+	if err := os.MkdirAll(s.dir, dirPerm); err != nil {
 		return nil, fmt.Errorf("file: create data dir: %w", err)
 	}
 	root, err := s.openRoot()
@@ -71,7 +71,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	for _, dirs := range [][]string{s.prefixDirs, {lockDirName}} {
 		d, err := openDirs(root, dirs, true)
 		if err != nil {
-			return nil, fmt.Errorf("file: open %q in %q: %w", filepath.Join(dirs...), dir, err)
+			return nil, fmt.Errorf("file: open %q in %q: %w", filepath.Join(dirs...), s.dir, err)
 		}
 		d.Close()
 	}

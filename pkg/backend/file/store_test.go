@@ -19,7 +19,7 @@ import (
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	backendtest.Run(t, func(t *testing.T) lease.ListingStore { return file.New(t.TempDir()) }, backendtest.Options{})
+	backendtest.Run(t, func(t *testing.T) lease.ListingStore { return file.New(file.Options{Dir: t.TempDir()}) }, backendtest.Options{})
 }
 
 // TestConformanceOpenedWithPrefix runs the suite through Open and a custom
@@ -27,7 +27,7 @@ func TestConformance(t *testing.T) {
 func TestConformanceOpenedWithPrefix(t *testing.T) {
 	t.Parallel()
 	backendtest.Run(t, func(t *testing.T) lease.ListingStore {
-		s, err := file.Open(filepath.Join(t.TempDir(), "data"), file.WithPrefix("tenants/blue/"))
+		s, err := file.Open(file.Options{Dir: filepath.Join(t.TempDir(), "data"), Prefix: "tenants/blue/"})
 		if err != nil {
 			t.Fatalf("Open: %v", err)
 		}
@@ -70,18 +70,17 @@ func TestGoldenFileOnDisk(t *testing.T) {
 		`"expires_at_ms":1767225630000,"generation":7,"holder_id":"reddb-0","term":2}`
 	tests := []struct {
 		name   string
-		opts   []file.Option
-		prefix string
+		option string // Options.Prefix
+		prefix string // the prefix in force
 	}{
-		{"default prefix", nil, "leases/"},
-		{"empty prefix means default", []file.Option{file.WithPrefix("")}, "leases/"},
-		{"custom prefix", []file.Option{file.WithPrefix("a/b/")}, "a/b/"},
+		{"empty prefix means default", "", "leases/"},
+		{"custom prefix", "a/b/", "a/b/"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			s := file.New(dir, tc.opts...)
+			s := file.New(file.Options{Dir: dir, Prefix: tc.option})
 			rec := record("clusters/dev/data.rdb", "reddb-0", 7)
 			if got := string(lease.EncodeRecord(rec)); got != golden {
 				t.Fatalf("EncodeRecord = %s, want %s", got, golden)
@@ -117,7 +116,7 @@ func TestGoldenFileOnDisk(t *testing.T) {
 func TestReleasedRecordBytes(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	s := file.New(dir)
+	s := file.New(file.Options{Dir: dir})
 	rec := record("k", "reddb-1", 3)
 	rec.ReleasedAtMs = 1767225610000
 	if _, err := s.Create(context.Background(), rec); err != nil {
@@ -135,7 +134,7 @@ func TestReleasedRecordBytes(t *testing.T) {
 func TestOpenCreatesTreeAndRejectsBadPrefixes(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "nested", "data")
-	if _, err := file.Open(dir); err != nil {
+	if _, err := file.Open(file.Options{Dir: dir}); err != nil {
 		t.Fatalf("Open: %v", err)
 	}
 	for _, sub := range []string{"leases", ".redlease-locks"} {
@@ -144,10 +143,10 @@ func TestOpenCreatesTreeAndRejectsBadPrefixes(t *testing.T) {
 		}
 	}
 	for _, prefix := range []string{"leases", "/leases/", "../x/", "a//b/", "./", "a/../b/", ".redlease-locks/", "a\x00/"} {
-		if _, err := file.Open(t.TempDir(), file.WithPrefix(prefix)); err == nil {
+		if _, err := file.Open(file.Options{Dir: t.TempDir(), Prefix: prefix}); err == nil {
 			t.Errorf("Open with prefix %q succeeded, want an error", prefix)
 		}
-		s := file.New(t.TempDir(), file.WithPrefix(prefix))
+		s := file.New(file.Options{Dir: t.TempDir(), Prefix: prefix})
 		if _, err := s.Load(context.Background(), "k"); err == nil || errors.Is(err, lease.ErrNotFound) {
 			t.Errorf("Load through New with prefix %q = %v, want the prefix error", prefix, err)
 		}
@@ -156,7 +155,7 @@ func TestOpenCreatesTreeAndRejectsBadPrefixes(t *testing.T) {
 
 func TestMissingDataDirIsUnavailable(t *testing.T) {
 	t.Parallel()
-	s := file.New(filepath.Join(t.TempDir(), "not-mounted"))
+	s := file.New(file.Options{Dir: filepath.Join(t.TempDir(), "not-mounted")})
 	if _, err := s.Load(context.Background(), "k"); !errors.Is(err, lease.ErrUnavailable) {
 		t.Errorf("Load = %v, want ErrUnavailable", err)
 	}
@@ -171,7 +170,7 @@ func TestMissingDataDirIsUnavailable(t *testing.T) {
 func TestInvalidKeysNeverTouchTheDisk(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	s := file.New(dir)
+	s := file.New(file.Options{Dir: dir})
 	keys := []string{"", "/etc/passwd", "../escape", "a/../../escape", "a//b", "a/./b", "a/", ".", "..",
 		"a\x00b", "a.lease.json/b", "\xff", strings.Repeat("x", 250), strings.Repeat("y", 256) + "/k"}
 	for _, key := range keys {
@@ -206,7 +205,7 @@ func TestCorruptRecords(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			s := file.New(dir)
+			s := file.New(file.Options{Dir: dir})
 			writeFile(t, filepath.Join(dir, "leases", "k.lease.json"), tc.data)
 			if _, err := s.Load(context.Background(), "k"); !errors.Is(err, lease.ErrCorrupt) {
 				t.Errorf("Load = %v, want ErrCorrupt", err)
@@ -244,7 +243,7 @@ func writeFile(t *testing.T, path, data string) {
 func TestRecordWrittenByRedDBIsReplaceable(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	s := file.New(dir)
+	s := file.New(file.Options{Dir: dir})
 	// RedDB's own writer: key order differs, no term, whitespace.
 	raw := `{ "holder_id": "reddb-2", "database_key": "k", "generation": 4, "acquired_at_ms": 5, "expires_at_ms": 6 }`
 	writeFile(t, filepath.Join(dir, "leases", "k.lease.json"), raw)
@@ -275,7 +274,7 @@ func mustRead(t *testing.T, path string) string {
 
 func TestPreconditionCarriesStoredRecord(t *testing.T) {
 	t.Parallel()
-	s := file.New(t.TempDir())
+	s := file.New(file.Options{Dir: t.TempDir()})
 	ctx := context.Background()
 	first := record("k", "a", 1)
 	v1, err := s.Create(ctx, first)
@@ -301,7 +300,7 @@ func TestPreconditionCarriesStoredRecord(t *testing.T) {
 
 func TestCancelledContext(t *testing.T) {
 	t.Parallel()
-	s := file.New(t.TempDir())
+	s := file.New(file.Options{Dir: t.TempDir()})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := s.Create(ctx, record("k", "a", 1)); !errors.Is(err, lease.ErrUnavailable) || !errors.Is(err, context.Canceled) {

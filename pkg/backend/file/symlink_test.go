@@ -66,7 +66,7 @@ func TestSymlinksAreRefused(t *testing.T) {
 			t.Parallel()
 			dir, outside := t.TempDir(), t.TempDir()
 			tc.setup(t, dir, outside)
-			s := file.New(dir)
+			s := file.New(file.Options{Dir: dir})
 			ctx := context.Background()
 			if v, err := s.Load(ctx, "a/k"); !errors.Is(err, lease.ErrCorrupt) {
 				t.Errorf("Load = %+v, %v; want ErrCorrupt", v, err)
@@ -92,7 +92,7 @@ func TestOpenRefusesSymlinkedPrefix(t *testing.T) {
 	t.Parallel()
 	dir, outside := t.TempDir(), t.TempDir()
 	symlink(t, outside, filepath.Join(dir, "leases"))
-	if _, err := file.Open(dir); !errors.Is(err, lease.ErrCorrupt) {
+	if _, err := file.Open(file.Options{Dir: dir}); !errors.Is(err, lease.ErrCorrupt) {
 		t.Fatalf("Open = %v, want ErrCorrupt", err)
 	}
 }
@@ -102,7 +102,7 @@ func TestDataDirMayBeASymlink(t *testing.T) {
 	real := t.TempDir()
 	link := filepath.Join(t.TempDir(), "data")
 	symlink(t, real, link)
-	s, err := file.Open(link)
+	s, err := file.Open(file.Options{Dir: link})
 	if err != nil {
 		t.Fatalf("Open through a symlinked data dir: %v", err)
 	}
@@ -121,7 +121,7 @@ func TestSpecialFileIsCorrupt(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(dir, "leases", "k.lease.json"), 0o644); err != nil {
 		t.Skipf("mkfifo: %v", err)
 	}
-	s := file.New(dir)
+	s := file.New(file.Options{Dir: dir})
 	if _, err := s.Load(context.Background(), "k"); !errors.Is(err, lease.ErrCorrupt) {
 		t.Errorf("Load of a FIFO = %v, want ErrCorrupt", err)
 	}
@@ -134,7 +134,7 @@ func TestKeyDirectoryThatIsAFileIsCorrupt(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "leases", "a"), "not a directory")
-	s := file.New(dir)
+	s := file.New(file.Options{Dir: dir})
 	if _, err := s.Create(context.Background(), record("a/k", "h", 1)); !errors.Is(err, lease.ErrCorrupt) {
 		t.Errorf("Create = %v, want ErrCorrupt", err)
 	}

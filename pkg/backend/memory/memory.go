@@ -1,6 +1,7 @@
 // Package memory is an in-process lease store. It keeps each record in the
 // exact bytes RedDB would read, so the codec is exercised as it is on S3,
-// and versions are a counter, so no two writes ever share one.
+// and versions are a counter ("m1", "m2", ... quoted as every version is),
+// so no two writes ever share one.
 package memory
 
 import (
@@ -31,8 +32,13 @@ type Store struct {
 	seq     uint64
 }
 
+// Options tune a Store. There is nothing to tune yet: the struct gives New
+// the shape of every store's constructor, New(dependencies, Options), so
+// that an option added later changes no caller.
+type Options struct{}
+
 // New returns an empty store.
-func New() *Store { return &Store{objects: make(map[string]object)} }
+func New(Options) *Store { return &Store{objects: make(map[string]object)} }
 
 // Load implements lease.Store.
 func (s *Store) Load(ctx context.Context, key string) (lease.Versioned, error) {
@@ -76,8 +82,7 @@ func (s *Store) write(ctx context.Context, rec lease.Record, expect lease.Versio
 	if exists != (expect != "") || (exists && obj.version != expect) {
 		return "", &lease.PreconditionError{}
 	}
-	s.seq++
-	v := lease.Version("m" + strconv.FormatUint(s.seq, 10))
+	v := s.nextVersion()
 	s.objects[key] = object{data: lease.EncodeRecord(rec), version: v}
 	return v, nil
 }
@@ -130,8 +135,13 @@ func (s *Store) Raw(key string) ([]byte, bool) {
 func (s *Store) PutRaw(key string, data []byte) lease.Version {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.seq++
-	v := lease.Version("m" + strconv.FormatUint(s.seq, 10))
+	v := s.nextVersion()
 	s.objects[key] = object{data: slices.Clone(data), version: v}
 	return v
+}
+
+// nextVersion counts a write; s.mu is held.
+func (s *Store) nextVersion() lease.Version {
+	s.seq++
+	return lease.NewVersion("m" + strconv.FormatUint(s.seq, 10))
 }

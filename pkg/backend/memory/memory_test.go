@@ -10,5 +10,5 @@ import (
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	backendtest.Run(t, func(*testing.T) lease.ListingStore { return memory.New() }, backendtest.Options{})
+	backendtest.Run(t, func(*testing.T) lease.ListingStore { return memory.New(memory.Options{}) }, backendtest.Options{})
 }

@@ -20,7 +20,7 @@ func ExampleNew() {
 		fmt.Println(err)
 		return
 	}
-	store, err := s3backend.New(s3backend.NewClient(cfg, true), "my-lease-bucket", s3backend.Options{Prefix: "leases/"})
+	store, err := s3backend.New(s3backend.NewClient(cfg, true), s3backend.Options{Bucket: "my-lease-bucket", Prefix: "leases/"})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -37,7 +37,7 @@ func ExampleNew() {
 }
 
 func ExampleStore_ObjectKey() {
-	store, _ := s3backend.New(s3backend.NewClient(awsConfig(), true), "my-lease-bucket", s3backend.Options{})
+	store, _ := s3backend.New(s3backend.NewClient(awsConfig(), true), s3backend.Options{Bucket: "my-lease-bucket"})
 	fmt.Println(store.ObjectKey("clusters/dev/data.rdb"))
 	// Output: leases/clusters/dev/data.rdb.lease.json
 }

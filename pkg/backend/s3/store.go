@@ -47,8 +47,11 @@ const objectSuffix = ".lease.json"
 // waste the Lambda's memory.
 const maxObjectBytes = 64 << 10
 
-// Options tune a Store. The zero value gives the defaults.
+// Options configure a Store. Bucket is required; the zero value of every
+// other field gives its default.
 type Options struct {
+	// Bucket holds the lease objects.
+	Bucket string
 	// Prefix is put before every object name; DefaultPrefix when empty.
 	Prefix string
 	// ListConcurrency bounds the GetObjects one List page runs at once.
@@ -76,13 +79,13 @@ type Store struct {
 	putOpts []func(*awss3.Options)
 }
 
-// New returns a store for bucket. client is usually an *s3.Client built by
-// the caller (see NewClient).
-func New(client API, bucket string, opts Options) (*Store, error) {
+// New returns a store on opts.Bucket. client is usually an *s3.Client built
+// by the caller (see NewClient).
+func New(client API, opts Options) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("s3 store: nil client")
 	}
-	if bucket == "" {
+	if opts.Bucket == "" {
 		return nil, errors.New("s3 store: empty bucket name")
 	}
 	if opts.Prefix == "" {
@@ -103,7 +106,7 @@ func New(client API, bucket string, opts Options) (*Store, error) {
 	if opts.RetryAfter <= 0 {
 		opts.RetryAfter = DefaultRetryAfter
 	}
-	s := &Store{api: client, bucket: bucket, opts: opts}
+	s := &Store{api: client, bucket: opts.Bucket, opts: opts}
 	if opts.DisableRequestChecksums {
 		s.putOpts = []func(*awss3.Options){func(o *awss3.Options) {
 			o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired

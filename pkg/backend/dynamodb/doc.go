@@ -31,9 +31,10 @@
 //	ver                 N  1 on create, +1 on every write
 //	write_id            S  random per write; tells a resent write its own
 //
-// A record's lease.Version is ver in decimal. Unknown attributes are ignored,
-// so attributes can be added later; a missing or mistyped attribute above
-// makes the item lease.ErrCorrupt.
+// A record's lease.Version is ver in decimal, in double quotes as every
+// backend's version is (lease.NewVersion): "1", "2", ... Unknown attributes
+// are ignored, so attributes can be added later; a missing or mistyped
+// attribute above makes the item lease.ErrCorrupt.
 //
 // # Requests
 //

@@ -150,7 +150,19 @@ func parseUint(s string) (uint64, bool) {
 	return n, err == nil
 }
 
-func formatVersion(ver uint64) lease.Version { return lease.Version(strconv.FormatUint(ver, 10)) }
+// formatVersion is the version of an item at ver: ver in decimal, quoted.
+func formatVersion(ver uint64) lease.Version { return lease.NewVersion(strconv.FormatUint(ver, 10)) }
+
+// parseVersion inverts formatVersion; ok is false for anything it could
+// not have returned.
+func parseVersion(v lease.Version) (uint64, bool) {
+	token, ok := v.Token()
+	if !ok {
+		return 0, false
+	}
+	ver, ok := parseUint(token)
+	return ver, ok && ver != 0
+}
 
 func corrupt(format string, args ...any) error {
 	return fmt.Errorf("%w: item "+format, append([]any{lease.ErrCorrupt}, args...)...)

@@ -39,10 +39,11 @@
 //
 // # Versions
 //
-// A version is the hex SHA-256 of the stored bytes in double quotes, like a
-// strong ETag. Two identical records share a version; that is sound for
-// compare-and-swap because a writer that expects a version then finds
-// exactly the bytes it decided on.
+// A version is the hex SHA-256 of the stored bytes in double quotes, a
+// strong ETag as every backend's version is (lease.NewVersion). Two
+// identical records share a version; that is sound for compare-and-swap
+// because a writer that expects a version then finds exactly the bytes it
+// decided on.
 //
 // # Errors
 //

@@ -114,8 +114,8 @@ func recordKeySegment(name string) (string, bool) {
 	return seg, true
 }
 
-// versionOf is the strong-ETag-like version of stored bytes.
+// versionOf is the version of stored bytes: their SHA-256 in hex.
 func versionOf(data []byte) lease.Version {
 	sum := sha256.Sum256(data)
-	return lease.Version(`"` + hex.EncodeToString(sum[:]) + `"`)
+	return lease.NewVersion(hex.EncodeToString(sum[:]))
 }

@@ -6,17 +6,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/redlease/redlease/internal/awstest"
 	"github.com/redlease/redlease/pkg/backend/memory"
 	"github.com/redlease/redlease/pkg/eventbus"
 	"github.com/redlease/redlease/pkg/lease"
@@ -27,20 +26,7 @@ import (
 // skips the test.
 func itEnv(t *testing.T) map[string]string {
 	t.Helper()
-	if os.Getenv("REDLEASE_IT") != "1" {
-		t.Skip("REDLEASE_IT=1 not set; run through localstack/with-emulators.sh")
-	}
-	env := map[string]string{}
-	for _, name := range []string{"REDLEASE_IT_EVENTS_ENDPOINT", "REDLEASE_IT_SQS_ENDPOINT", "REDLEASE_IT_EVENT_BUS", "REDLEASE_IT_EVENTS_QUEUE_URL", "AWS_REGION"} {
-		if env[name] = os.Getenv(name); env[name] == "" {
-			t.Fatalf("REDLEASE_IT=1 but %s is not set", name)
-		}
-	}
-	return env
-}
-
-func staticConfig(region string) aws.Config {
-	return aws.Config{Region: region, Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}
+	return awstest.Emulators(t, "REDLEASE_IT_EVENTS_ENDPOINT", "REDLEASE_IT_SQS_ENDPOINT", "REDLEASE_IT_EVENT_BUS", "REDLEASE_IT_EVENTS_QUEUE_URL")
 }
 
 // envelope is what the bus's rule delivers to the queue.
@@ -84,13 +70,13 @@ func TestSweepPublishesThroughEventBridge(t *testing.T) {
 	env := itEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg := staticConfig(env["AWS_REGION"])
+	cfg := awstest.Config(t, env["AWS_REGION"])
 	eb := eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(env["REDLEASE_IT_EVENTS_ENDPOINT"]) })
 	q := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(env["REDLEASE_IT_SQS_ENDPOINT"]) })
 
 	now := uint64(1767225600000)
 	prefix := fmt.Sprintf("it-%d/", time.Now().UnixNano())
-	store := memory.New()
+	store := memory.New(memory.Options{})
 	want := map[string]sweep.ExpiredEvent{}
 	for i := range 23 { // three PutEvents calls
 		l := lease.Lease{DatabaseKey: fmt.Sprintf("%sdb-%02d.rdb", prefix, i), HolderID: fmt.Sprintf("reddb-%d", i),
@@ -167,7 +153,7 @@ func TestSDKEndpointVariable(t *testing.T) {
 	if errs[0] != nil {
 		t.Fatalf("publish through AWS_ENDPOINT_URL_EVENTBRIDGE: %v", errs[0])
 	}
-	q := sqs.NewFromConfig(staticConfig(env["AWS_REGION"]), func(o *sqs.Options) { o.BaseEndpoint = aws.String(env["REDLEASE_IT_SQS_ENDPOINT"]) })
+	q := sqs.NewFromConfig(awstest.Config(t, env["AWS_REGION"]), func(o *sqs.Options) { o.BaseEndpoint = aws.String(env["REDLEASE_IT_SQS_ENDPOINT"]) })
 	if got := receive(t, ctx, q, env["REDLEASE_IT_EVENTS_QUEUE_URL"], ev.DatabaseKey, 1); len(got[ev.DatabaseKey]) != 1 {
 		t.Errorf("event sent through AWS_ENDPOINT_URL_EVENTBRIDGE arrived %d times, want 1", len(got[ev.DatabaseKey]))
 	}

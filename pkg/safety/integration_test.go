@@ -4,41 +4,20 @@ package safety_test
 
 import (
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/redlease/redlease/internal/awstest"
 	"github.com/redlease/redlease/pkg/backend/dynamodb"
 	"github.com/redlease/redlease/pkg/backend/faulty"
 	"github.com/redlease/redlease/pkg/backend/s3"
 	"github.com/redlease/redlease/pkg/lease"
 	"github.com/redlease/redlease/pkg/safety"
 )
-
-// itEnv reads the emulator harness's variables
-// (localstack/with-emulators.sh) or skips.
-func itEnv(t *testing.T, names ...string) map[string]string {
-	t.Helper()
-	if os.Getenv("REDLEASE_IT") != "1" {
-		t.Skip("REDLEASE_IT=1 not set; run through localstack/with-emulators.sh")
-	}
-	env := map[string]string{}
-	for _, name := range append(names, "AWS_REGION") {
-		if env[name] = os.Getenv(name); env[name] == "" {
-			t.Fatalf("REDLEASE_IT=1 but %s is not set", name)
-		}
-	}
-	return env
-}
-
-func itConfig(region string) aws.Config {
-	return aws.Config{Region: region, Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}
-}
 
 // itTTLs leave room for emulator round trips of a few ms to tens of ms.
 var itTTLs = []uint64{150, 300, 600}
@@ -70,7 +49,7 @@ func runIntegration(t *testing.T, name string, newStore func(t *testing.T) lease
 			for i := range 3 {
 				store := newStore(t)
 				if faults {
-					store = faulty.New(store, faulty.Config{Seed: base + uint64(i), Rules: itFaults()})
+					store = faulty.New(store, faulty.Options{Seed: base + uint64(i), Rules: itFaults()})
 				}
 				svc, err := lease.New(lease.Config{Store: store, Limits: realLimits(), CacheSize: 1 - i})
 				if err != nil {
@@ -91,13 +70,13 @@ func runIntegration(t *testing.T, name string, newStore func(t *testing.T) lease
 }
 
 func TestIntegrationLinearizableS3(t *testing.T) {
-	env := itEnv(t, "REDLEASE_IT_S3_ENDPOINT", "REDLEASE_IT_BUCKET")
+	env := awstest.Emulators(t, "REDLEASE_IT_S3_ENDPOINT", "REDLEASE_IT_BUCKET")
 	prefix := fmt.Sprintf("leases-safety-%d/", time.Now().UnixNano())
 	runIntegration(t, "s3", func(t *testing.T) lease.ListingStore {
-		client := s3.NewClient(itConfig(env["AWS_REGION"]), true, func(o *awss3.Options) {
+		client := s3.NewClient(awstest.Config(t, env["AWS_REGION"]), true, func(o *awss3.Options) {
 			o.BaseEndpoint = aws.String(env["REDLEASE_IT_S3_ENDPOINT"])
 		})
-		store, err := s3.New(client, env["REDLEASE_IT_BUCKET"], s3.Options{Prefix: prefix})
+		store, err := s3.New(client, s3.Options{Bucket: env["REDLEASE_IT_BUCKET"], Prefix: prefix})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,12 +85,12 @@ func TestIntegrationLinearizableS3(t *testing.T) {
 }
 
 func TestIntegrationLinearizableDynamoDB(t *testing.T) {
-	env := itEnv(t, "REDLEASE_IT_DYNAMODB_ENDPOINT", "REDLEASE_IT_TABLE")
+	env := awstest.Emulators(t, "REDLEASE_IT_DYNAMODB_ENDPOINT", "REDLEASE_IT_TABLE")
 	runIntegration(t, "dynamodb", func(t *testing.T) lease.ListingStore {
-		client := awsddb.NewFromConfig(itConfig(env["AWS_REGION"]), func(o *awsddb.Options) {
+		client := awsddb.NewFromConfig(awstest.Config(t, env["AWS_REGION"]), func(o *awsddb.Options) {
 			o.BaseEndpoint = aws.String(env["REDLEASE_IT_DYNAMODB_ENDPOINT"])
 		})
-		store, err := dynamodb.New(client, env["REDLEASE_IT_TABLE"], dynamodb.Options{})
+		store, err := dynamodb.New(client, dynamodb.Options{Table: env["REDLEASE_IT_TABLE"]})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,92 +9,50 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/redlease/redlease/pkg/backend/backendtest"
 	"github.com/redlease/redlease/pkg/lease"
 )
-
-type want int
-
-const (
-	wantOK want = iota
-	wantPrecondition
-	wantUnavailable
-	wantNotFound
-	wantCorrupt
-	wantOther // none of the lease sentinels: surfaces as an internal error
-)
-
-func (w want) String() string {
-	return [...]string{"ok", "precondition", "unavailable", "not found", "corrupt", "other"}[w]
-}
-
-func (w want) check(t *testing.T, err error) {
-	t.Helper()
-	is := map[want]bool{
-		wantPrecondition: errors.Is(err, lease.ErrPrecondition),
-		wantUnavailable:  errors.Is(err, lease.ErrUnavailable),
-		wantNotFound:     errors.Is(err, lease.ErrNotFound),
-		wantCorrupt:      errors.Is(err, lease.ErrCorrupt),
-	}
-	switch w {
-	case wantOK:
-		if err != nil {
-			t.Fatalf("got %v, want success", err)
-		}
-	case wantOther:
-		for k, v := range is {
-			if v || err == nil {
-				t.Fatalf("got %v (matches %v: %v), want a plain error matching no lease sentinel", err, k, v)
-			}
-		}
-	default:
-		for k, v := range is {
-			if v != (k == w) {
-				t.Fatalf("got %v; matches %v: %v, want only %v", err, k, v, w)
-			}
-		}
-	}
-}
 
 func TestErrorMapping(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
 		err  error
-		want want
+		want backendtest.Want
 	}{
-		{"ConditionalCheckFailed", ddbError("PutItem", 400, &types.ConditionalCheckFailedException{}), wantPrecondition},
-		{"ProvisionedThroughputExceeded", ddbError("PutItem", 400, &types.ProvisionedThroughputExceededException{}), wantUnavailable},
-		{"ThrottlingException", codeError("PutItem", 400, "ThrottlingException"), wantUnavailable},
-		{"RequestLimitExceeded", ddbError("PutItem", 400, &types.RequestLimitExceeded{}), wantUnavailable},
-		{"TransactionConflict", ddbError("PutItem", 400, &types.TransactionConflictException{}), wantUnavailable},
-		{"InternalServerError", ddbError("PutItem", 500, &types.InternalServerError{}), wantUnavailable},
-		{"503NoCode", codeError("PutItem", 503, ""), wantUnavailable},
-		{"ConnectionRefused", transportError("PutItem"), wantUnavailable},
-		{"Timeout", fmt.Errorf("operation error DynamoDB: PutItem: %w", context.DeadlineExceeded), wantUnavailable},
-		{"TableMissing", ddbError("PutItem", 400, &types.ResourceNotFoundException{}), wantOther},
-		{"Validation", codeError("PutItem", 400, "ValidationException"), wantOther},
-		{"AccessDenied", codeError("PutItem", 400, "AccessDeniedException"), wantOther},
+		{"ConditionalCheckFailed", ddbError("PutItem", 400, &types.ConditionalCheckFailedException{}), backendtest.WantPrecondition},
+		{"ProvisionedThroughputExceeded", ddbError("PutItem", 400, &types.ProvisionedThroughputExceededException{}), backendtest.WantUnavailable},
+		{"ThrottlingException", codeError("PutItem", 400, "ThrottlingException"), backendtest.WantUnavailable},
+		{"RequestLimitExceeded", ddbError("PutItem", 400, &types.RequestLimitExceeded{}), backendtest.WantUnavailable},
+		{"TransactionConflict", ddbError("PutItem", 400, &types.TransactionConflictException{}), backendtest.WantUnavailable},
+		{"InternalServerError", ddbError("PutItem", 500, &types.InternalServerError{}), backendtest.WantUnavailable},
+		{"503NoCode", codeError("PutItem", 503, ""), backendtest.WantUnavailable},
+		{"ConnectionRefused", transportError("PutItem"), backendtest.WantUnavailable},
+		{"Timeout", fmt.Errorf("operation error DynamoDB: PutItem: %w", context.DeadlineExceeded), backendtest.WantUnavailable},
+		{"TableMissing", ddbError("PutItem", 400, &types.ResourceNotFoundException{}), backendtest.WantOther},
+		{"Validation", codeError("PutItem", 400, "ValidationException"), backendtest.WantOther},
+		{"AccessDenied", codeError("PutItem", 400, "AccessDeniedException"), backendtest.WantOther},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			s, fake := newTestStore(t)
-			fake.failNext("PutItem", tc.err, tc.err)
-			fake.failNext("GetItem", tc.err)
-			fake.failNext("Scan", tc.err)
+			fake.FailNext("PutItem", tc.err, tc.err)
+			fake.FailNext("GetItem", tc.err)
+			fake.FailNext("Scan", tc.err)
 			_, err := s.Create(ctx, record("k", "a", 1))
-			tc.want.check(t, err)
-			_, err = s.Replace(ctx, record("k", "a", 2), "1")
-			tc.want.check(t, err)
-			if tc.want == wantPrecondition {
+			tc.want.Check(t, err)
+			_, err = s.Replace(ctx, record("k", "a", 2), `"1"`)
+			tc.want.Check(t, err)
+			if tc.want == backendtest.WantPrecondition {
 				return // reads have no conditions
 			}
 			_, err = s.Load(ctx, "k")
-			tc.want.check(t, err)
+			tc.want.Check(t, err)
 			_, err = s.List(ctx, "", 10)
-			tc.want.check(t, err)
-			if n := fake.count("PutItem"); n != 2 {
+			tc.want.Check(t, err)
+			if n := fake.Count("PutItem"); n != 2 {
 				t.Errorf("%d PutItems for two writes; the store must not retry on its own", n)
 			}
 		})
@@ -104,11 +62,11 @@ func TestErrorMapping(t *testing.T) {
 func TestRetryAfterHint(t *testing.T) {
 	t.Parallel()
 	fake := newFakeDynamoDB(testTable)
-	s, err := New(fake, testTable, Options{RetryAfter: 7 * time.Second})
+	s, err := New(fake, Options{Table: testTable, RetryAfter: 7 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fake.failNext("PutItem", ddbError("PutItem", 400, &types.ProvisionedThroughputExceededException{}))
+	fake.FailNext("PutItem", ddbError("PutItem", 400, &types.ProvisionedThroughputExceededException{}))
 	_, err = s.Create(context.Background(), record("k", "a", 1))
 	var un *lease.UnavailableError
 	if !errors.As(err, &un) || un.RetryAfter != 7*time.Second {
@@ -126,7 +84,7 @@ func TestAmbiguousWriteResolvesSafely(t *testing.T) {
 	fake.failAfterApplying(transportError("PutItem"))
 	rec := record("k", "a", 1)
 	_, err := s.Create(ctx, rec)
-	wantUnavailable.check(t, err)
+	backendtest.WantUnavailable.Check(t, err)
 	_, err = s.Create(ctx, rec)
 	var pre *lease.PreconditionError
 	if !errors.As(err, &pre) || pre.Current == nil || pre.Current.Record != rec {
@@ -139,12 +97,12 @@ func TestLoadMissingAndCorrupt(t *testing.T) {
 	ctx := context.Background()
 	s, fake := newTestStore(t)
 	_, err := s.Load(ctx, "nothing")
-	wantNotFound.check(t, err)
+	backendtest.WantNotFound.Check(t, err)
 	bad := encodeItem(record("bad", "h", 1), 1)
 	bad[attrGeneration] = &types.AttributeValueMemberS{Value: "1"}
 	fake.putRaw(bad)
 	_, err = s.Load(ctx, "bad")
-	wantCorrupt.check(t, err)
+	backendtest.WantCorrupt.Check(t, err)
 	page, err := s.List(ctx, "", 10)
 	if err != nil || len(page.Records) != 0 || len(page.Unreadable) != 1 || page.Unreadable[0] != "bad" {
 		t.Errorf("List = %+v, %v; want no records and bad unreadable", page, err)

@@ -2,6 +2,7 @@ package dynamodb_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,8 +14,9 @@ import (
 )
 
 // An entry point builds the client once, from the environment
-// (AWS_ENDPOINT_URL_DYNAMODB points it at LocalStack), and hands it to the
-// store.
+// (AWS_ENDPOINT_URL_DYNAMODB points it at an emulator), and hands it to the
+// store. Every record comes back with its version, the item's counter in
+// double quotes ("1", "2", ...).
 func ExampleNew() {
 	ctx := context.Background()
 	cfg, err := config.LoadDefaultConfig(ctx)
@@ -27,15 +29,15 @@ func ExampleNew() {
 		fmt.Println(err)
 		return
 	}
-	svc, err := lease.New(lease.Config{Store: store})
-	if err != nil {
+	v, err := store.Load(ctx, "clusters/dev/data.rdb")
+	switch {
+	case errors.Is(err, lease.ErrNotFound):
+		fmt.Println("no lease yet")
+	case err != nil:
 		fmt.Println(err)
-		return
+	default:
+		fmt.Println(v.Record.HolderID, v.Record.Generation, v.Version)
 	}
-	l, err := svc.Acquire(ctx, lease.AcquireRequest{
-		DatabaseKey: "clusters/dev/data.rdb", HolderID: "reddb-0-1", TTLMs: 60000, Term: lease.DefaultTerm,
-	})
-	fmt.Println(l.Generation, err)
 }
 
 func ExampleCreateTableInput() {

@@ -2,7 +2,6 @@ package dynamodb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"maps"
@@ -14,11 +13,11 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/redlease/redlease/internal/awstest"
 )
 
 type item = map[string]types.AttributeValue
@@ -31,18 +30,17 @@ type item = map[string]types.AttributeValue
 // not understand and unused expression values as DynamoDB does, and Scan
 // walks items in hash order with Limit counting evaluated items.
 type fakeDynamoDB struct {
-	table string
+	awstest.Calls // counts every operation; FailNext scripts failures
+	table         string
 	// pageCap, when set, ends a Scan page after that many items even below
 	// Limit, as DynamoDB's 1 MB page limit does.
 	pageCap int
 
 	mu      sync.Mutex
 	items   map[string]item
-	calls   map[string]int
 	gets    []*awsddb.GetItemInput
 	puts    []*awsddb.PutItemInput
 	scans   []*awsddb.ScanInput
-	inject  map[string][]error
 	applied map[string][]error // errors returned after the write was applied
 }
 
@@ -50,17 +48,8 @@ func newFakeDynamoDB(table string) *fakeDynamoDB {
 	return &fakeDynamoDB{
 		table:   table,
 		items:   map[string]item{},
-		calls:   map[string]int{},
-		inject:  map[string][]error{},
 		applied: map[string][]error{},
 	}
-}
-
-// failNext makes the next calls of op return errs without doing anything.
-func (f *fakeDynamoDB) failNext(op string, errs ...error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.inject[op] = append(f.inject[op], errs...)
 }
 
 // failAfterApplying makes the next PutItem apply its write and still return
@@ -71,37 +60,14 @@ func (f *fakeDynamoDB) failAfterApplying(err error) {
 	f.applied["PutItem"] = append(f.applied["PutItem"], err)
 }
 
-func (f *fakeDynamoDB) count(op string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.calls[op]
-}
-
-func (f *fakeDynamoDB) resetCounts() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	clear(f.calls)
-}
-
 func (f *fakeDynamoDB) putRaw(it item) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.items[it[attrKey].(*types.AttributeValueMemberS).Value] = copyItem(it)
 }
 
-func (f *fakeDynamoDB) begin(op string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls[op]++
-	if q := f.inject[op]; len(q) > 0 {
-		f.inject[op] = q[1:]
-		return q[0]
-	}
-	return nil
-}
-
 func (f *fakeDynamoDB) GetItem(ctx context.Context, in *awsddb.GetItemInput, _ ...func(*awsddb.Options)) (*awsddb.GetItemOutput, error) {
-	if err := f.begin("GetItem"); err != nil {
+	if err := f.Begin("GetItem"); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -125,7 +91,7 @@ func (f *fakeDynamoDB) GetItem(ctx context.Context, in *awsddb.GetItemInput, _ .
 }
 
 func (f *fakeDynamoDB) PutItem(ctx context.Context, in *awsddb.PutItemInput, _ ...func(*awsddb.Options)) (*awsddb.PutItemOutput, error) {
-	if err := f.begin("PutItem"); err != nil {
+	if err := f.Begin("PutItem"); err != nil {
 		return nil, err
 	}
 	// The request is in flight: let other writers run.
@@ -164,7 +130,7 @@ func (f *fakeDynamoDB) PutItem(ctx context.Context, in *awsddb.PutItemInput, _ .
 }
 
 func (f *fakeDynamoDB) Scan(ctx context.Context, in *awsddb.ScanInput, _ ...func(*awsddb.Options)) (*awsddb.ScanOutput, error) {
-	if err := f.begin("Scan"); err != nil {
+	if err := f.Begin("Scan"); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -353,29 +319,13 @@ func validation(op, msg string) error {
 	return ddbError(op, http.StatusBadRequest, &smithy.GenericAPIError{Code: "ValidationException", Message: msg})
 }
 
-// ddbError builds an error shaped like the SDK's.
+// ddbError is DynamoDB's answer apiErr as the SDK returns it.
 func ddbError(op string, status int, apiErr error) error {
-	return &smithy.OperationError{
-		ServiceID:     "DynamoDB",
-		OperationName: op,
-		Err: &awshttp.ResponseError{
-			ResponseError: &smithyhttp.ResponseError{
-				Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status, Header: http.Header{}}},
-				Err:      apiErr,
-			},
-			RequestID: "fake-request",
-		},
-	}
+	return awstest.APIError("DynamoDB", op, status, apiErr)
 }
 
 func codeError(op string, status int, code string) error {
-	return ddbError(op, status, &smithy.GenericAPIError{Code: code, Message: "fake " + code})
+	return awstest.CodeError("DynamoDB", op, status, code)
 }
 
-func transportError(op string) error {
-	return &smithy.OperationError{
-		ServiceID:     "DynamoDB",
-		OperationName: op,
-		Err:           &smithyhttp.RequestSendError{Err: errors.New("dial tcp 127.0.0.1:9: connect: connection refused")},
-	}
-}
+func transportError(op string) error { return awstest.TransportError("DynamoDB", op) }

@@ -17,49 +17,34 @@ package dynamodb
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
-	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/redlease/redlease/internal/awstest"
 	"github.com/redlease/redlease/pkg/backend/backendtest"
 	"github.com/redlease/redlease/pkg/lease"
 )
 
-var (
-	itRun = strconv.FormatInt(time.Now().UnixNano(), 36)
-	itSeq atomic.Int64
-)
+// itClient is a client for the harness's DynamoDB endpoint, built as the
+// entry points build theirs, and the table; calls, when not nil, counts its
+// requests.
+func itClient(tb testing.TB, calls *awstest.Calls) (*awsddb.Client, string) {
+	em := awstest.Emulated(tb, "REDLEASE_IT_DYNAMODB_ENDPOINT", "REDLEASE_IT_TABLE", calls)
+	return awsddb.NewFromConfig(em.Config, func(o *awsddb.Options) { o.BaseEndpoint = aws.String(em.Endpoint) }), em.Resource
+}
 
-func itClient(tb testing.TB) (*awsddb.Client, string) {
+// itStore is a store on table through client.
+func itStore(tb testing.TB, client API, table string) *Store {
 	tb.Helper()
-	if os.Getenv("REDLEASE_IT") != "1" {
-		tb.Skip("REDLEASE_IT is not 1; run under localstack/with-emulators.sh")
-	}
-	endpoint, table := os.Getenv("REDLEASE_IT_DYNAMODB_ENDPOINT"), os.Getenv("REDLEASE_IT_TABLE")
-	if endpoint == "" || table == "" {
-		tb.Fatal("REDLEASE_IT_DYNAMODB_ENDPOINT and REDLEASE_IT_TABLE must be set")
-	}
-	region := os.Getenv("AWS_REGION")
-	if region == "" {
-		region = "us-east-1"
-	}
-	cfg, err := config.LoadDefaultConfig(context.Background(),
-		config.WithRegion(region),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
-	)
+	s, err := New(client, Options{Table: table})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return awsddb.NewFromConfig(cfg, func(o *awsddb.Options) { o.BaseEndpoint = aws.String(endpoint) }), table
+	return s
 }
 
 // itTable creates a fresh table with the documented schema, deleted when
@@ -67,7 +52,7 @@ func itClient(tb testing.TB) (*awsddb.Client, string) {
 func itTable(tb testing.TB, client *awsddb.Client, base string) string {
 	tb.Helper()
 	ctx := context.Background()
-	name := fmt.Sprintf("%s-%s-%d", base, itRun, itSeq.Add(1))
+	name := base + "-" + awstest.Unique()
 	if _, err := client.CreateTable(ctx, CreateTableInput(name)); err != nil {
 		tb.Fatalf("CreateTable %s: %v", name, err)
 	}
@@ -86,16 +71,12 @@ func itTable(tb testing.TB, client *awsddb.Client, base string) string {
 }
 
 // itKey makes a key unique to this run.
-func itKey(name string) string { return fmt.Sprintf("redlease-it/%s/%d/%s", itRun, itSeq.Add(1), name) }
+func itKey(name string) string { return "redlease-it/" + awstest.Unique() + "/" + name }
 
 func TestIntegrationConformance(t *testing.T) {
-	client, base := itClient(t)
+	client, base := itClient(t, nil)
 	backendtest.Run(t, func(t *testing.T) lease.ListingStore {
-		s, err := New(client, itTable(t, client, base), Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
+		return itStore(t, client, itTable(t, client, base))
 	}, backendtest.Options{})
 }
 
@@ -103,7 +84,7 @@ func TestIntegrationConformance(t *testing.T) {
 // creates has the schema this package documents, and the store works on it.
 func TestIntegrationHarnessTable(t *testing.T) {
 	ctx := context.Background()
-	client, table := itClient(t)
+	client, table := itClient(t, nil)
 	desc, err := client.DescribeTable(ctx, &awsddb.DescribeTableInput{TableName: aws.String(table)})
 	if err != nil {
 		t.Fatal(err)
@@ -118,10 +99,7 @@ func TestIntegrationHarnessTable(t *testing.T) {
 			t.Errorf("%s is of type %s, want S", attrKey, def.AttributeType)
 		}
 	}
-	s, err := New(client, table, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := itStore(t, client, table)
 	rec := record(itKey("clusters/dev/data.rdb"), "reddb-0-1", 1)
 	v, err := s.Create(ctx, rec)
 	if err != nil {
@@ -137,11 +115,8 @@ func TestIntegrationHarnessTable(t *testing.T) {
 // console sees plain typed attributes.
 func TestIntegrationItemAttributes(t *testing.T) {
 	ctx := context.Background()
-	client, table := itClient(t)
-	s, err := New(client, table, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	client, table := itClient(t, nil)
+	s := itStore(t, client, table)
 	rec := record(itKey("main"), "promoter-1", 3)
 	rec.ReleasedAtMs = 1767225650000
 	if _, err := s.Create(ctx, rec); err != nil {
@@ -175,11 +150,8 @@ func TestIntegrationItemAttributes(t *testing.T) {
 // item inside ConditionalCheckFailedException.
 func TestIntegrationFailedWriteCarriesCurrent(t *testing.T) {
 	ctx := context.Background()
-	client, table := itClient(t)
-	s, err := New(client, table, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	client, table := itClient(t, nil)
+	s := itStore(t, client, table)
 	rec := record(itKey("k"), "a", 1)
 	v, err := s.Create(ctx, rec)
 	if err != nil {
@@ -193,13 +165,17 @@ func TestIntegrationFailedWriteCarriesCurrent(t *testing.T) {
 }
 
 func TestIntegrationServiceCallCounts(t *testing.T) {
-	client, table := itClient(t)
-	checkServiceCallCounts(t, client, table, itKey("clusters/dev/data.rdb"))
+	var calls awstest.Calls
+	client, table := itClient(t, &calls)
+	backendtest.CheckServiceCallCounts(t, itStore(t, client, table), calls.Counter(t, "GetItem", "PutItem"), itKey("clusters/dev/data.rdb"), staleRefresh)
 }
 
 // BenchmarkStoreOps measures acquire, refresh and release through
 // lease.Service against the emulator, for the latency table.
 func BenchmarkStoreOps(b *testing.B) {
-	client, table := itClient(b)
-	benchServiceOps(b, client, itTable(b, client, table))
+	admin, base := itClient(b, nil)
+	table := itTable(b, admin, base)
+	var calls awstest.Calls
+	client, _ := itClient(b, &calls)
+	backendtest.BenchmarkService(b, itStore(b, client, table), calls.Counter(b, "GetItem", "PutItem"))
 }

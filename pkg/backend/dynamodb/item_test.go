@@ -27,7 +27,7 @@ func TestItemRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("decode(encode(%+v)): %v", rec, err)
 		}
-		if got.Record != rec || got.Version != "42" {
+		if got.Record != rec || got.Version != `"42"` {
 			t.Errorf("round trip of %+v gave %+v", rec, got)
 		}
 	}
@@ -110,7 +110,7 @@ func FuzzDecodeItem(f *testing.F) {
 			}
 			return
 		}
-		ver, ok := parseUint(string(got.Version))
+		ver, ok := parseVersion(got.Version)
 		if !ok {
 			t.Fatalf("accepted version %q is not canonical", got.Version)
 		}

@@ -75,7 +75,7 @@ func TestListCursorIsTheLastEvaluatedKey(t *testing.T) {
 
 func TestListRefusesForeignKeySchema(t *testing.T) {
 	t.Parallel()
-	s, err := New(lekAPI{fakeDynamoDB: newFakeDynamoDB(testTable)}, testTable, Options{})
+	s, err := New(lekAPI{fakeDynamoDB: newFakeDynamoDB(testTable)}, Options{Table: testTable})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,19 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"hash/crc32"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/redlease/redlease/internal/awstest"
+	"github.com/redlease/redlease/pkg/backend/backendtest"
 	"github.com/redlease/redlease/pkg/lease"
 )
 
@@ -31,70 +28,49 @@ type reply struct {
 	body   string
 }
 
+// http renders the reply as DynamoDB would send it.
+func (r reply) http() awstest.Reply {
+	h := http.Header{}
+	h.Set("Content-Type", "application/x-amz-json-1.0")
+	h.Set("x-amzn-RequestId", "req-1")
+	// DynamoDB signs every body with a CRC32 the SDK checks.
+	h.Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE([]byte(r.body))), 10))
+	return awstest.Reply{Status: r.status, Header: h, Body: r.body}
+}
+
 type seenCall struct {
 	target string
 	body   map[string]any
 }
 
-type scriptedDDB struct {
-	t       *testing.T
-	mu      sync.Mutex
-	replies []reply
-	seen    []seenCall
-}
-
-func (s *scriptedDDB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	raw, _ := io.ReadAll(r.Body)
-	var body map[string]any
-	if err := json.Unmarshal(raw, &body); err != nil {
-		s.t.Errorf("request body is not JSON: %q", raw)
+// seenCalls decodes what the scripted endpoint received: the operation and the
+// JSON body of each request.
+func seenCalls(t *testing.T, script *awstest.Script) []seenCall {
+	t.Helper()
+	var out []seenCall
+	for _, r := range script.Requests() {
+		var body map[string]any
+		if err := json.Unmarshal(r.Body, &body); err != nil {
+			t.Errorf("request body is not JSON: %q", r.Body)
+		}
+		out = append(out, seenCall{target: r.Header.Get("X-Amz-Target"), body: body})
 	}
-	s.mu.Lock()
-	s.seen = append(s.seen, seenCall{target: r.Header.Get("X-Amz-Target"), body: body})
-	if len(s.replies) == 0 {
-		s.mu.Unlock()
-		s.t.Errorf("unexpected request %s", r.Header.Get("X-Amz-Target"))
-		w.WriteHeader(http.StatusTeapot)
-		return
-	}
-	rep := s.replies[0]
-	s.replies = s.replies[1:]
-	s.mu.Unlock()
-	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-	w.Header().Set("x-amzn-RequestId", "req-1")
-	// DynamoDB signs every body with a CRC32 the SDK checks.
-	w.Header().Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE([]byte(rep.body))), 10))
-	w.WriteHeader(rep.status)
-	io.WriteString(w, rep.body)
-}
-
-func (s *scriptedDDB) calls() []seenCall {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]seenCall(nil), s.seen...)
+	return out
 }
 
 func sdkClient(t *testing.T, endpoint string) *awsddb.Client {
 	t.Helper()
-	cfg, err := config.LoadDefaultConfig(context.Background(),
-		config.WithRegion("us-east-1"),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
-		config.WithSharedConfigFiles([]string{}),
-		config.WithSharedCredentialsFiles([]string{}),
-		config.WithRetryMaxAttempts(1),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return awsddb.NewFromConfig(cfg, func(o *awsddb.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	return awsddb.NewFromConfig(awstest.Config(t, "us-east-1", awstest.NoRetries), func(o *awsddb.Options) { o.BaseEndpoint = aws.String(endpoint) })
 }
 
-func newScripted(t *testing.T, replies ...reply) (*Store, *scriptedDDB) {
+func newScripted(t *testing.T, replies ...reply) (*Store, *awstest.Script) {
 	t.Helper()
-	script := &scriptedDDB{t: t, replies: replies}
-	srv := httptest.NewServer(script)
-	t.Cleanup(srv.Close)
-	s, err := New(sdkClient(t, srv.URL), "leases", Options{})
+	answers := make([]awstest.Reply, len(replies))
+	for i, r := range replies {
+		answers[i] = r.http()
+	}
+	script, url := awstest.Serve(t, answers...)
+	s, err := New(sdkClient(t, url), Options{Table: "leases"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,14 +94,14 @@ func TestSDKWireFormat(t *testing.T) {
 		reply{200, `{"Items":[` + itemJSON + `],"Count":1,"ScannedCount":1,"LastEvaluatedKey":{"database_key":{"S":"k"}}}`},
 	)
 	rec := record("k", "a", 1)
-	if v, err := s.Create(ctx, rec); err != nil || v != "1" {
+	if v, err := s.Create(ctx, rec); err != nil || v != `"1"` {
 		t.Fatalf("Create = %q, %v", v, err)
 	}
-	if v, err := s.Replace(ctx, rec, "11"); err != nil || v != "12" {
+	if v, err := s.Replace(ctx, rec, `"11"`); err != nil || v != `"12"` {
 		t.Fatalf("Replace = %q, %v", v, err)
 	}
 	got, err := s.Load(ctx, "k")
-	if err != nil || got.Version != "12" || got.Record.HolderID != "winner" || got.Record.Generation != 7 {
+	if err != nil || got.Version != `"12"` || got.Record.HolderID != "winner" || got.Record.Generation != 7 {
 		t.Fatalf("Load = %+v, %v", got, err)
 	}
 	page, err := s.List(ctx, "j", 50)
@@ -133,7 +109,7 @@ func TestSDKWireFormat(t *testing.T) {
 		t.Fatalf("List = %+v, %v; want one record and cursor \"k\"", page, err)
 	}
 
-	calls := script.calls()
+	calls := seenCalls(t, script)
 	wantTargets := []string{"PutItem", "PutItem", "GetItem", "Scan"}
 	for i, c := range calls {
 		if c.target != "DynamoDB_20120810."+wantTargets[i] {
@@ -175,15 +151,15 @@ func TestSDKWireFormat(t *testing.T) {
 func TestSDKConditionalCheckFailedCarriesItem(t *testing.T) {
 	t.Parallel()
 	s, script := newScripted(t, reply{400, errorBody("ConditionalCheckFailedException", `,"Item":`+itemJSON)})
-	_, err := s.Replace(context.Background(), record("k", "a", 2), "3")
+	_, err := s.Replace(context.Background(), record("k", "a", 2), `"3"`)
 	var pre *lease.PreconditionError
 	if !errors.As(err, &pre) {
 		t.Fatalf("got %v, want a *lease.PreconditionError", err)
 	}
-	if pre.Current == nil || pre.Current.Version != "12" || pre.Current.Record.HolderID != "winner" {
+	if pre.Current == nil || pre.Current.Version != `"12"` || pre.Current.Record.HolderID != "winner" {
 		t.Fatalf("Current = %+v, want the winner's item at version 12", pre.Current)
 	}
-	if n := len(script.calls()); n != 1 {
+	if n := len(script.Requests()); n != 1 {
 		t.Fatalf("%d requests, want 1", n)
 	}
 }
@@ -193,63 +169,49 @@ func TestSDKErrorMapping(t *testing.T) {
 	tests := []struct {
 		name string
 		rep  reply
-		want want
+		want backendtest.Want
 	}{
-		{"ConditionalCheckFailedWithoutItem", reply{400, errorBody("ConditionalCheckFailedException", "")}, wantPrecondition},
-		{"ProvisionedThroughputExceeded", reply{400, errorBody("ProvisionedThroughputExceededException", "")}, wantUnavailable},
-		{"ThrottlingException", reply{400, errorBody("ThrottlingException", "")}, wantUnavailable},
-		{"RequestLimitExceeded", reply{400, errorBody("RequestLimitExceeded", "")}, wantUnavailable},
-		{"TransactionConflict", reply{400, errorBody("TransactionConflictException", "")}, wantUnavailable},
-		{"InternalServerError", reply{500, errorBody("InternalServerError", "")}, wantUnavailable},
-		{"503", reply{503, `{}`}, wantUnavailable},
-		{"ResourceNotFound", reply{400, errorBody("ResourceNotFoundException", "")}, wantOther},
-		{"Validation", reply{400, errorBody("ValidationException", "")}, wantOther},
+		{"ConditionalCheckFailedWithoutItem", reply{400, errorBody("ConditionalCheckFailedException", "")}, backendtest.WantPrecondition},
+		{"ProvisionedThroughputExceeded", reply{400, errorBody("ProvisionedThroughputExceededException", "")}, backendtest.WantUnavailable},
+		{"ThrottlingException", reply{400, errorBody("ThrottlingException", "")}, backendtest.WantUnavailable},
+		{"RequestLimitExceeded", reply{400, errorBody("RequestLimitExceeded", "")}, backendtest.WantUnavailable},
+		{"TransactionConflict", reply{400, errorBody("TransactionConflictException", "")}, backendtest.WantUnavailable},
+		{"InternalServerError", reply{500, errorBody("InternalServerError", "")}, backendtest.WantUnavailable},
+		{"503", reply{503, `{}`}, backendtest.WantUnavailable},
+		{"ResourceNotFound", reply{400, errorBody("ResourceNotFoundException", "")}, backendtest.WantOther},
+		{"Validation", reply{400, errorBody("ValidationException", "")}, backendtest.WantOther},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s, _ := newScripted(t, tc.rep)
-			_, err := s.Replace(context.Background(), record("k", "a", 2), "3")
-			tc.want.check(t, err)
+			_, err := s.Replace(context.Background(), record("k", "a", 2), `"3"`)
+			tc.want.Check(t, err)
 		})
 	}
 }
 
 func TestSDKConnectionRefusedIsUnavailable(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(http.NotFoundHandler())
-	url := srv.URL
-	srv.Close()
-	s, err := New(sdkClient(t, url), "leases", Options{})
+	s, err := New(sdkClient(t, awstest.RefusingURL(t)), Options{Table: "leases"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.Load(context.Background(), "k")
-	wantUnavailable.check(t, err)
+	backendtest.WantUnavailable.Check(t, err)
 }
 
 // TestEndpointFromEnvironment checks what the entry points rely on: the
 // SDK's config loader sends DynamoDB requests to AWS_ENDPOINT_URL_DYNAMODB.
 func TestEndpointFromEnvironment(t *testing.T) {
-	script := &scriptedDDB{t: t, replies: []reply{{200, `{}`}}}
-	srv := httptest.NewServer(script)
-	defer srv.Close()
-	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", srv.URL)
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	cfg, err := config.LoadDefaultConfig(context.Background(),
-		config.WithSharedConfigFiles([]string{}), config.WithSharedCredentialsFiles([]string{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(awsddb.NewFromConfig(cfg), "leases", Options{})
+	script, url := awstest.Serve(t, reply{200, `{}`}.http())
+	s, err := New(awsddb.NewFromConfig(awstest.ConfigFromEnvironment(t, "AWS_ENDPOINT_URL_DYNAMODB", url)), Options{Table: "leases"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.Load(context.Background(), "main")
-	wantNotFound.check(t, err)
-	if c := script.calls(); len(c) != 1 || !strings.HasSuffix(c[0].target, ".GetItem") {
+	backendtest.WantNotFound.Check(t, err)
+	if c := seenCalls(t, script); len(c) != 1 || !strings.HasSuffix(c[0].target, ".GetItem") {
 		t.Fatalf("calls at the env endpoint: %+v, want one GetItem", c)
 	}
 }

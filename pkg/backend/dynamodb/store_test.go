@@ -18,23 +18,14 @@ const testTable = "leases"
 func newTestStore(t testing.TB) (*Store, *fakeDynamoDB) {
 	t.Helper()
 	fake := newFakeDynamoDB(testTable)
-	s, err := New(fake, testTable, Options{})
+	s, err := New(fake, Options{Table: testTable})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	return s, fake
 }
 
-func record(key, holder string, generation uint64) lease.Record {
-	return lease.Record{Lease: lease.Lease{
-		DatabaseKey:  key,
-		HolderID:     holder,
-		Term:         2,
-		Generation:   generation,
-		AcquiredAtMs: 1767225600000,
-		ExpiresAtMs:  1767225660000,
-	}}
-}
+var record = backendtest.Record
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
@@ -57,10 +48,10 @@ func TestConformanceShortPages(t *testing.T) {
 
 func TestNewRefusesMissingParts(t *testing.T) {
 	t.Parallel()
-	if _, err := New(nil, "t", Options{}); err == nil {
+	if _, err := New(nil, Options{Table: "t"}); err == nil {
 		t.Error("New(nil client) succeeded, want an error")
 	}
-	if _, err := New(newFakeDynamoDB("t"), "", Options{}); err == nil {
+	if _, err := New(newFakeDynamoDB("t"), Options{}); err == nil {
 		t.Error("New with an empty table succeeded, want an error")
 	}
 }
@@ -83,8 +74,8 @@ func TestRequestsCarryConditions(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Replace: %v", err)
 	}
-	if v1 != "1" || v2 != "2" {
-		t.Errorf("versions %q, %q; want \"1\", \"2\"", v1, v2)
+	if v1 != `"1"` || v2 != `"2"` {
+		t.Errorf("versions %s, %s; want \"1\", \"2\"", v1, v2)
 	}
 	if _, err := s.Load(ctx, rec.DatabaseKey); err != nil {
 		t.Fatalf("Load: %v", err)
@@ -187,7 +178,7 @@ func TestFailedWriteReturnsCurrentInOneCall(t *testing.T) {
 		{"CreateExisting", func() error { _, err := s.Create(ctx, record("k", "c", 9)); return err }},
 		{"ReplaceStale", func() error { _, err := s.Replace(ctx, record("k", "c", 9), v1); return err }},
 	} {
-		fake.resetCounts()
+		fake.Reset()
 		err := tc.do()
 		var pre *lease.PreconditionError
 		if !errors.As(err, &pre) {
@@ -196,12 +187,12 @@ func TestFailedWriteReturnsCurrentInOneCall(t *testing.T) {
 		if pre.Current == nil || pre.Current.Record != second || pre.Current.Version != v2 {
 			t.Errorf("%s: Current = %+v, want %+v at %q", tc.name, pre.Current, second, v2)
 		}
-		if n := fake.count("PutItem") + fake.count("GetItem"); n != 1 || fake.count("PutItem") != 1 {
+		if n := fake.Count("PutItem") + fake.Count("GetItem"); n != 1 || fake.Count("PutItem") != 1 {
 			t.Errorf("%s: %d requests, want exactly 1 PutItem", tc.name, n)
 		}
 	}
 
-	fake.resetCounts()
+	fake.Reset()
 	_, err = s.Replace(ctx, record("missing", "a", 2), v1)
 	var pre *lease.PreconditionError
 	if !errors.As(err, &pre) || pre.Current != nil {
@@ -215,16 +206,29 @@ func TestForeignVersionNeverMatches(t *testing.T) {
 	if _, err := s.Create(context.Background(), record("k", "a", 1)); err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range []lease.Version{`"0cc175b9c0f1b6a831c399e269772661"`, "01", "+1", "0", "-1", "18446744073709551615", "1.0"} {
-		fake.resetCounts()
+	for _, v := range []lease.Version{`"0cc175b9c0f1b6a831c399e269772661"`, "01", "+1", "0", "-1", "18446744073709551615", "1.0",
+		"1", `W/"1"`, `"01"`, `"+1"`, `"0"`, `"-1"`, `"18446744073709551615"`, `"1.0"`, `" 1"`} {
+		fake.Reset()
 		_, err := s.Replace(context.Background(), record("k", "b", 2), v)
 		if !errors.Is(err, lease.ErrPrecondition) {
 			t.Errorf("Replace at %q: %v, want a precondition failure", v, err)
 		}
-		if n := fake.count("PutItem"); n != 0 {
+		if n := fake.Count("PutItem"); n != 0 {
 			t.Errorf("Replace at %q sent %d PutItems, want none", v, n)
 		}
 	}
+}
+
+// staleRefresh is what a refresh through a stale cache costs on DynamoDB:
+// ALL_OLD hands the winner back with the refusal, so no read follows.
+var staleRefresh = backendtest.Costs{Reads: 0, Writes: 2}
+
+// TestServiceCallCounts walks lease.Service through backendtest's steps and
+// pins the requests each costs.
+func TestServiceCallCounts(t *testing.T) {
+	t.Parallel()
+	s, fake := newTestStore(t)
+	backendtest.CheckServiceCallCounts(t, s, fake.Counter(t, "GetItem", "PutItem"), "clusters/dev/data.rdb", staleRefresh)
 }
 
 // TestCallCounts pins the DynamoDB requests per store operation.
@@ -241,18 +245,18 @@ func TestCallCounts(t *testing.T) {
 		{"Create", func() error { _, err := s.Create(ctx, record("k", "a", 1)); return err }, 0, 1},
 		{"CreateExisting", func() error { _, err := s.Create(ctx, record("k", "a", 1)); return ignore(err, lease.ErrPrecondition) }, 0, 1},
 		{"Load", func() error { _, err := s.Load(ctx, "k"); return err }, 1, 0},
-		{"Replace", func() error { _, err := s.Replace(ctx, record("k", "a", 2), "1"); return err }, 0, 1},
+		{"Replace", func() error { _, err := s.Replace(ctx, record("k", "a", 2), `"1"`); return err }, 0, 1},
 		{"ReplaceStale", func() error {
-			_, err := s.Replace(ctx, record("k", "a", 3), "1")
+			_, err := s.Replace(ctx, record("k", "a", 3), `"1"`)
 			return ignore(err, lease.ErrPrecondition)
 		}, 0, 1},
 	}
 	for _, st := range steps {
-		fake.resetCounts()
+		fake.Reset()
 		if err := st.do(); err != nil {
 			t.Errorf("%s: %v", st.name, err)
 		}
-		if g, p := fake.count("GetItem"), fake.count("PutItem"); g != st.gets || p != st.puts {
+		if g, p := fake.Count("GetItem"), fake.Count("PutItem"); g != st.gets || p != st.puts {
 			t.Errorf("%s: %d GetItem, %d PutItem; want %d, %d", st.name, g, p, st.gets, st.puts)
 		}
 	}
@@ -285,7 +289,7 @@ func TestResentWriteThatLandedIsASuccess(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	fake := newFakeDynamoDB(testTable)
-	s, err := New(resendingAPI{fake}, testTable, Options{})
+	s, err := New(resendingAPI{fake}, Options{Table: testTable})
 	if err != nil {
 		t.Fatal(err)
 	}

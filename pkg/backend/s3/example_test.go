@@ -1,39 +1,31 @@
 package s3_test
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 
 	s3backend "github.com/redlease/redlease/pkg/backend/s3"
 	"github.com/redlease/redlease/pkg/lease"
 )
 
-// An entry point builds the client once, from the environment
-// (AWS_ENDPOINT_URL_S3 points it at LocalStack), and hands it to the store.
+// An entry point loads the SDK configuration once from the environment
+// (config.LoadDefaultConfig; AWS_ENDPOINT_URL_S3 points it at LocalStack),
+// builds the client with NewClient, and hands it to the store, which the
+// lease service then uses. New itself sends no request.
 func ExampleNew() {
-	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	store, err := s3backend.New(s3backend.NewClient(cfg, true), s3backend.Options{Bucket: "my-lease-bucket", Prefix: "leases/"})
+	client := s3backend.NewClient(awsConfig(), true)
+	store, err := s3backend.New(client, s3backend.Options{Bucket: "my-lease-bucket", Prefix: "tenants/blue/"})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	svc, err := lease.New(lease.Config{Store: store})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	l, err := svc.Acquire(ctx, lease.AcquireRequest{
-		DatabaseKey: "clusters/dev/data.rdb", HolderID: "reddb-0-1", TTLMs: 60000, Term: lease.DefaultTerm,
-	})
-	fmt.Println(l.Generation, err)
+	fmt.Println(svc != nil, err)
+	fmt.Println(store.ObjectKey("clusters/dev/data.rdb"))
+	// Output:
+	// true <nil>
+	// tenants/blue/clusters/dev/data.rdb.lease.json
 }
 
 func ExampleStore_ObjectKey() {
@@ -42,4 +34,5 @@ func ExampleStore_ObjectKey() {
 	// Output: leases/clusters/dev/data.rdb.lease.json
 }
 
+// awsConfig stands for the configuration an entry point loads.
 func awsConfig() aws.Config { return aws.Config{Region: "us-east-1"} }

@@ -6,8 +6,6 @@ import (
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -17,11 +15,10 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/redlease/redlease/internal/awstest"
 )
 
 // fakeS3 is an in-process bucket with S3's conditional-write semantics:
@@ -36,18 +33,17 @@ import (
 // 412 (with probability conflictRate). The first writer to commit is never
 // refused that way, so every race still has a winner.
 type fakeS3 struct {
-	bucket       string
-	conflictRate float64
+	awstest.Calls // counts every operation; FailNext scripts failures
+	bucket        string
+	conflictRate  float64
 
 	mu      sync.Mutex
 	objects map[string]fakeObject
 	commits map[string]uint64 // writes committed per key, to detect overlap
-	calls   map[string]int
 	puts    []*awss3.PutObjectInput
 	bodies  [][]byte // the body of each entry of puts
 	gets    []*awss3.GetObjectInput
 	lists   []*awss3.ListObjectsV2Input
-	inject  map[string][]error
 	// conflicts counts the 409s the overlap model produced.
 	conflicts int
 	// afterList runs (without the lock) after ListObjectsV2 computed its
@@ -67,29 +63,7 @@ func newFakeS3(bucket string) *fakeS3 {
 		bucket:  bucket,
 		objects: make(map[string]fakeObject),
 		commits: make(map[string]uint64),
-		calls:   make(map[string]int),
-		inject:  make(map[string][]error),
 	}
-}
-
-// failNext makes the next calls of op return errs, one per call, without
-// doing anything.
-func (f *fakeS3) failNext(op string, errs ...error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.inject[op] = append(f.inject[op], errs...)
-}
-
-func (f *fakeS3) count(op string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.calls[op]
-}
-
-func (f *fakeS3) resetCounts() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	clear(f.calls)
 }
 
 func (f *fakeS3) putRaw(key string, data []byte) string {
@@ -112,20 +86,8 @@ func (f *fakeS3) commitLocked(key string, data []byte) string {
 	return etag
 }
 
-// begin counts a call and pops an injected error; the caller holds no lock.
-func (f *fakeS3) begin(op string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls[op]++
-	if q := f.inject[op]; len(q) > 0 {
-		f.inject[op] = q[1:]
-		return q[0]
-	}
-	return nil
-}
-
 func (f *fakeS3) GetObject(ctx context.Context, in *awss3.GetObjectInput, _ ...func(*awss3.Options)) (*awss3.GetObjectOutput, error) {
-	if err := f.begin("GetObject"); err != nil {
+	if err := f.Begin("GetObject"); err != nil {
 		return nil, err
 	}
 	if hook := f.onGet; hook != nil {
@@ -153,7 +115,7 @@ func (f *fakeS3) GetObject(ctx context.Context, in *awss3.GetObjectInput, _ ...f
 }
 
 func (f *fakeS3) PutObject(ctx context.Context, in *awss3.PutObjectInput, _ ...func(*awss3.Options)) (*awss3.PutObjectOutput, error) {
-	if err := f.begin("PutObject"); err != nil {
+	if err := f.Begin("PutObject"); err != nil {
 		return nil, err
 	}
 	data, err := io.ReadAll(in.Body)
@@ -201,7 +163,10 @@ func (f *fakeS3) PutObject(ctx context.Context, in *awss3.PutObjectInput, _ ...f
 }
 
 func (f *fakeS3) ListObjectsV2(ctx context.Context, in *awss3.ListObjectsV2Input, _ ...func(*awss3.Options)) (*awss3.ListObjectsV2Output, error) {
-	if err := f.begin("ListObjectsV2"); err != nil {
+	if err := f.Begin("ListObjectsV2"); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	out, err := f.list(in)
@@ -254,31 +219,12 @@ func (f *fakeS3) list(in *awss3.ListObjectsV2Input) (*awss3.ListObjectsV2Output,
 	return out, nil
 }
 
-// s3Error builds an error shaped like the SDK's: an OperationError around a
-// ResponseError with the HTTP status, around the API error with its code.
+// s3Error is S3's answer with code as the SDK returns it.
 func s3Error(op string, status int, code string) error {
-	var apiErr smithy.APIError = &smithy.GenericAPIError{Code: code, Message: fmt.Sprintf("fake %s", code)}
 	if code == "NoSuchKey" && op == "GetObject" {
-		apiErr = &types.NoSuchKey{Message: aws.String("The specified key does not exist.")}
+		return awstest.APIError("S3", op, status, &types.NoSuchKey{Message: aws.String("The specified key does not exist.")})
 	}
-	return &smithy.OperationError{
-		ServiceID:     "S3",
-		OperationName: op,
-		Err: &awshttp.ResponseError{
-			ResponseError: &smithyhttp.ResponseError{
-				Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status, Header: http.Header{}}},
-				Err:      apiErr,
-			},
-			RequestID: "fake-request",
-		},
-	}
+	return awstest.CodeError("S3", op, status, code)
 }
 
-// transportError is what the SDK returns when no response arrived.
-func transportError(op string) error {
-	return &smithy.OperationError{
-		ServiceID:     "S3",
-		OperationName: op,
-		Err:           &smithyhttp.RequestSendError{Err: errors.New("dial tcp 127.0.0.1:9: connect: connection refused")},
-	}
-}
+func transportError(op string) error { return awstest.TransportError("S3", op) }

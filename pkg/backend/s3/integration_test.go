@@ -16,55 +16,29 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"strconv"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/redlease/redlease/internal/awstest"
 	"github.com/redlease/redlease/pkg/backend/backendtest"
 	"github.com/redlease/redlease/pkg/lease"
 )
 
-var (
-	itRun = strconv.FormatInt(time.Now().UnixNano(), 36)
-	itSeq atomic.Int64
-)
-
-func itClient(tb testing.TB) (*awss3.Client, string) {
-	tb.Helper()
-	if os.Getenv("REDLEASE_IT") != "1" {
-		tb.Skip("REDLEASE_IT is not 1; run under localstack/with-emulators.sh")
-	}
-	endpoint, bucket := os.Getenv("REDLEASE_IT_S3_ENDPOINT"), os.Getenv("REDLEASE_IT_BUCKET")
-	if endpoint == "" || bucket == "" {
-		tb.Fatal("REDLEASE_IT_S3_ENDPOINT and REDLEASE_IT_BUCKET must be set")
-	}
-	region := os.Getenv("AWS_REGION")
-	if region == "" {
-		region = "us-east-1"
-	}
-	// LoadDefaultConfig, as the entry points use, so the SDK's default
-	// request checksums are in force.
-	cfg, err := config.LoadDefaultConfig(context.Background(),
-		config.WithRegion(region),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
-	)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return NewClient(cfg, true, func(o *awss3.Options) { o.BaseEndpoint = aws.String(endpoint) }), bucket
+// itClient is a client for the harness's S3 endpoint, built as the entry
+// points build theirs, and the bucket; calls, when not nil, counts its
+// requests.
+func itClient(tb testing.TB, calls *awstest.Calls) (*awss3.Client, string) {
+	em := awstest.Emulated(tb, "REDLEASE_IT_S3_ENDPOINT", "REDLEASE_IT_BUCKET", calls)
+	return NewClient(em.Config, true, func(o *awss3.Options) { o.BaseEndpoint = aws.String(em.Endpoint) }), em.Resource
 }
 
 // itPrefix is a fresh prefix; its objects are deleted when tb ends.
 func itPrefix(tb testing.TB, client *awss3.Client, bucket string) string {
-	prefix := fmt.Sprintf("redlease-it/%s/%d/leases/", itRun, itSeq.Add(1))
+	prefix := "redlease-it/" + awstest.Unique() + "/leases/"
 	tb.Cleanup(func() {
 		ctx := context.Background()
 		pages := awss3.NewListObjectsV2Paginator(client, &awss3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
@@ -84,10 +58,12 @@ func itPrefix(tb testing.TB, client *awss3.Client, bucket string) string {
 	return prefix
 }
 
-func itStore(tb testing.TB, opts Options) (*Store, *awss3.Client, string) {
-	client, bucket := itClient(tb)
-	opts.Prefix = itPrefix(tb, client, bucket)
-	s, err := New(client, bucket, opts)
+// itStore is a store on a fresh prefix; calls, when not nil, counts its
+// client's requests.
+func itStore(tb testing.TB, opts Options, calls *awstest.Calls) (*Store, *awss3.Client, string) {
+	client, bucket := itClient(tb, calls)
+	opts.Bucket, opts.Prefix = bucket, itPrefix(tb, client, bucket)
+	s, err := New(client, opts)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -104,7 +80,7 @@ func TestIntegrationConformance(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			backendtest.Run(t, func(t *testing.T) lease.ListingStore {
-				s, _, _ := itStore(t, tc.opts)
+				s, _, _ := itStore(t, tc.opts, nil)
 				return s
 			}, backendtest.Options{})
 		})
@@ -115,7 +91,7 @@ func TestIntegrationConformance(t *testing.T) {
 // exact bytes RedDB reads, the content type, the ETag as the version.
 func TestIntegrationStoredObject(t *testing.T) {
 	ctx := context.Background()
-	s, client, bucket := itStore(t, Options{})
+	s, client, bucket := itStore(t, Options{}, nil)
 	rec := record("clusters/dev/data.rdb", "reddb-0-1", 1)
 	v, err := s.Create(ctx, rec)
 	if err != nil {
@@ -144,14 +120,14 @@ func TestIntegrationStoredObject(t *testing.T) {
 // TestIntegrationReplaceMissingIsPrecondition: what the emulator answers to
 // If-Match on a missing object (S3 says 404 NoSuchKey) still maps right.
 func TestIntegrationReplaceMissingIsPrecondition(t *testing.T) {
-	s, _, _ := itStore(t, Options{})
+	s, _, _ := itStore(t, Options{}, nil)
 	_, err := s.Replace(context.Background(), record("missing", "a", 1), `"d41d8cd98f00b204e9800998ecf8427e"`)
-	wantPrecondition.check(t, err)
+	backendtest.WantPrecondition.Check(t, err)
 }
 
 func TestIntegrationListManyKeys(t *testing.T) {
 	ctx := context.Background()
-	s, _, _ := itStore(t, Options{})
+	s, _, _ := itStore(t, Options{}, nil)
 	const n = 150
 	for i := range n {
 		if _, err := s.Create(ctx, record(fmt.Sprintf("many/%03d", i), "h", 1)); err != nil {
@@ -167,15 +143,17 @@ func TestIntegrationListManyKeys(t *testing.T) {
 }
 
 func TestIntegrationServiceCallCounts(t *testing.T) {
-	client, bucket := itClient(t)
-	checkServiceCallCounts(t, client, bucket, Options{Prefix: itPrefix(t, client, bucket)}, "clusters/dev/data.rdb")
+	var calls awstest.Calls
+	s, _, _ := itStore(t, Options{}, &calls)
+	backendtest.CheckServiceCallCounts(t, s, calls.Counter(t, "GetObject", "PutObject"), "clusters/dev/data.rdb", staleRefresh)
 }
 
 // BenchmarkStoreOps measures acquire, refresh and release through
 // lease.Service against the emulator, for the latency table.
 func BenchmarkStoreOps(b *testing.B) {
-	client, bucket := itClient(b)
-	benchServiceOps(b, client, bucket, Options{Prefix: itPrefix(b, client, bucket)})
+	var calls awstest.Calls
+	s, _, _ := itStore(b, Options{}, &calls)
+	backendtest.BenchmarkService(b, s, calls.Counter(b, "GetObject", "PutObject"))
 }
 
 // outcomeAPI tallies what S3 answered to each PutObject.
@@ -201,9 +179,9 @@ func (o *outcomeAPI) PutObject(ctx context.Context, in *awss3.PutObjectInput, f 
 // conditional writes (412 only, or 409 too), so the 409 path's relevance to
 // the emulator is known; correctness is the conformance suite's job.
 func TestIntegrationRaceAnswers(t *testing.T) {
-	client, bucket := itClient(t)
+	client, bucket := itClient(t, nil)
 	api := &outcomeAPI{API: client, tally: map[string]int{}}
-	s, err := New(api, bucket, Options{Prefix: itPrefix(t, client, bucket)})
+	s, err := New(api, Options{Bucket: bucket, Prefix: itPrefix(t, client, bucket)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/redlease/redlease/pkg/backend/backendtest"
 	"github.com/redlease/redlease/pkg/lease"
 )
 
@@ -114,12 +115,12 @@ func TestListMapsErrors(t *testing.T) {
 	if _, err := s.Create(context.Background(), record("k", "h", 1)); err != nil {
 		t.Fatal(err)
 	}
-	fake.failNext("ListObjectsV2", s3Error("ListObjectsV2", 503, "SlowDown"))
+	fake.FailNext("ListObjectsV2", s3Error("ListObjectsV2", 503, "SlowDown"))
 	_, err := s.List(context.Background(), "", 10)
-	wantUnavailable.check(t, err)
-	fake.failNext("GetObject", s3Error("GetObject", 500, "InternalError"))
+	backendtest.WantUnavailable.Check(t, err)
+	fake.FailNext("GetObject", s3Error("GetObject", 500, "InternalError"))
 	_, err = s.List(context.Background(), "", 10)
-	wantUnavailable.check(t, err)
+	backendtest.WantUnavailable.Check(t, err)
 }
 
 // TestListBoundsConcurrentGets: a page's GetObjects overlap, but never more

@@ -5,19 +5,15 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
-	"fmt"
 	"hash/crc32"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/redlease/redlease/internal/awstest"
+	"github.com/redlease/redlease/pkg/backend/backendtest"
 	"github.com/redlease/redlease/pkg/lease"
 )
 
@@ -33,50 +29,19 @@ type reply struct {
 	body   string
 }
 
-type seenRequest struct {
-	method, path string
-	header       http.Header
-	body         []byte
-}
-
-type scriptedS3 struct {
-	t       *testing.T
-	mu      sync.Mutex
-	replies []reply
-	seen    []seenRequest
-}
-
-func (s *scriptedS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	s.mu.Lock()
-	s.seen = append(s.seen, seenRequest{method: r.Method, path: r.URL.Path, header: r.Header.Clone(), body: body})
-	if len(s.replies) == 0 {
-		s.mu.Unlock()
-		s.t.Errorf("unexpected request %s %s", r.Method, r.URL)
-		w.WriteHeader(http.StatusTeapot)
-		return
+// http renders the reply as S3 would send it.
+func (r reply) http() awstest.Reply {
+	h := http.Header{}
+	h.Set("x-amz-request-id", "req-1")
+	if r.etag != "" {
+		h.Set("ETag", r.etag)
 	}
-	rep := s.replies[0]
-	s.replies = s.replies[1:]
-	s.mu.Unlock()
-	w.Header().Set("x-amz-request-id", "req-1")
-	if rep.etag != "" {
-		w.Header().Set("ETag", rep.etag)
+	if r.code == "" {
+		return awstest.Reply{Status: r.status, Header: h, Body: r.body}
 	}
-	if rep.code != "" {
-		w.Header().Set("Content-Type", "application/xml")
-		w.WriteHeader(rep.status)
-		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>scripted</Message><RequestId>req-1</RequestId></Error>`, rep.code)
-		return
-	}
-	w.WriteHeader(rep.status)
-	io.WriteString(w, rep.body)
-}
-
-func (s *scriptedS3) requests() []seenRequest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]seenRequest(nil), s.seen...)
+	h.Set("Content-Type", "application/xml")
+	return awstest.Reply{Status: r.status, Header: h, Body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>` + r.code +
+		`</Code><Message>scripted</Message><RequestId>req-1</RequestId></Error>`}
 }
 
 // sdkClient builds a client the way the entry points do (LoadDefaultConfig,
@@ -85,28 +50,21 @@ func (s *scriptedS3) requests() []seenRequest {
 // is one attempt.
 func sdkClient(t *testing.T, endpoint string) *awss3.Client {
 	t.Helper()
-	cfg, err := config.LoadDefaultConfig(context.Background(),
-		config.WithRegion("us-east-1"),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
-		config.WithSharedConfigFiles([]string{}),
-		config.WithSharedCredentialsFiles([]string{}),
-		config.WithRetryMaxAttempts(1),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return NewClient(cfg, true, func(o *awss3.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	return NewClient(awstest.Config(t, "us-east-1", awstest.NoRetries), true, func(o *awss3.Options) { o.BaseEndpoint = aws.String(endpoint) })
 }
 
-func newScripted(t *testing.T, opts Options, replies ...reply) (*Store, *scriptedS3) {
+func newScripted(t *testing.T, opts Options, replies ...reply) (*Store, *awstest.Script) {
 	t.Helper()
-	script := &scriptedS3{t: t, replies: replies}
-	srv := httptest.NewServer(script)
-	t.Cleanup(srv.Close)
+	answers := make([]awstest.Reply, len(replies))
+	for i, r := range replies {
+		answers[i] = r.http()
+	}
+	script, url := awstest.Serve(t, answers...)
 	if opts.ConflictBackoff == 0 {
 		opts.ConflictBackoff = 1
 	}
-	s, err := New(sdkClient(t, srv.URL), "bkt", opts)
+	opts.Bucket = "bkt"
+	s, err := New(sdkClient(t, url), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,34 +99,34 @@ func TestSDKWireFormat(t *testing.T) {
 		t.Fatalf("Load = %+v, %v; want %+v at \"e2\"", got, err, rec)
 	}
 
-	reqs := script.requests()
+	reqs := script.Requests()
 	const path = "/bkt/leases/clusters/dev/data.rdb.lease.json"
 	for i, want := range []struct{ method, ifNoneMatch, ifMatch string }{
 		{"PUT", "*", ""}, {"PUT", "", `"e1"`}, {"GET", "", ""},
 	} {
 		r := reqs[i]
-		if r.method != want.method || r.path != path {
-			t.Errorf("request %d: %s %s, want %s %s", i, r.method, r.path, want.method, path)
+		if r.Method != want.method || r.Path != path {
+			t.Errorf("request %d: %s %s, want %s %s", i, r.Method, r.Path, want.method, path)
 		}
-		if got := r.header.Get("If-None-Match"); got != want.ifNoneMatch {
+		if got := r.Header.Get("If-None-Match"); got != want.ifNoneMatch {
 			t.Errorf("request %d: If-None-Match %q, want %q", i, got, want.ifNoneMatch)
 		}
-		if got := r.header.Get("If-Match"); got != want.ifMatch {
+		if got := r.Header.Get("If-Match"); got != want.ifMatch {
 			t.Errorf("request %d: If-Match %q, want %q", i, got, want.ifMatch)
 		}
-		if r.method != "PUT" {
+		if r.Method != "PUT" {
 			continue
 		}
-		if !bytes.Equal(r.body, body) {
-			t.Errorf("request %d: body %q, want %q", i, r.body, body)
+		if !bytes.Equal(r.Body, body) {
+			t.Errorf("request %d: body %q, want %q", i, r.Body, body)
 		}
-		if ct := r.header.Get("Content-Type"); ct != "application/json" {
+		if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 			t.Errorf("request %d: Content-Type %q", i, ct)
 		}
 		// LoadDefaultConfig's default: a CRC32 of the body. Over plain HTTP
 		// (LocalStack) it is a header; over TLS it becomes an aws-chunked
 		// trailer, which S3 accepts.
-		if got := r.header.Get("X-Amz-Checksum-Crc32"); got != crc32Header(body) {
+		if got := r.Header.Get("X-Amz-Checksum-Crc32"); got != crc32Header(body) {
 			t.Errorf("request %d: x-amz-checksum-crc32 %q, want %q", i, got, crc32Header(body))
 		}
 	}
@@ -180,7 +138,7 @@ func TestSDKChecksumsCanBeDisabled(t *testing.T) {
 	if _, err := s.Create(context.Background(), record("k", "a", 1)); err != nil {
 		t.Fatal(err)
 	}
-	for name := range script.requests()[0].header {
+	for name := range script.Requests()[0].Header {
 		if len(name) > 15 && http.CanonicalHeaderKey(name[:15]) == "X-Amz-Checksum-" {
 			t.Errorf("checksum header %s sent although disabled", name)
 		}
@@ -193,23 +151,23 @@ func TestSDKErrorMapping(t *testing.T) {
 		name     string
 		op       string // create, replace, load
 		replies  []reply
-		want     want
+		want     backendtest.Want
 		requests int
 	}{
-		{"412", "create", []reply{{status: 412, code: "PreconditionFailed"}}, wantPrecondition, 1},
-		{"409ThenSuccess", "replace", []reply{{status: 409, code: "ConditionalRequestConflict"}, {status: 200, etag: `"e"`}}, wantOK, 2},
+		{"412", "create", []reply{{status: 412, code: "PreconditionFailed"}}, backendtest.WantPrecondition, 1},
+		{"409ThenSuccess", "replace", []reply{{status: 409, code: "ConditionalRequestConflict"}, {status: 200, etag: `"e"`}}, backendtest.WantOK, 2},
 		{"409Persistent", "create", []reply{
 			{status: 409, code: "ConditionalRequestConflict"}, {status: 409, code: "ConditionalRequestConflict"},
 			{status: 409, code: "ConditionalRequestConflict"}, {status: 409, code: "ConditionalRequestConflict"},
-		}, wantPrecondition, 4},
-		{"404OnIfMatch", "replace", []reply{{status: 404, code: "NoSuchKey"}}, wantPrecondition, 1},
-		{"503SlowDown", "create", []reply{{status: 503, code: "SlowDown"}}, wantUnavailable, 1},
-		{"500", "replace", []reply{{status: 500, code: "InternalError"}}, wantUnavailable, 1},
-		{"403", "create", []reply{{status: 403, code: "AccessDenied"}}, wantOther, 1},
-		{"NoSuchBucket", "create", []reply{{status: 404, code: "NoSuchBucket"}}, wantOther, 1},
-		{"LoadNoSuchKey", "load", []reply{{status: 404, code: "NoSuchKey"}}, wantNotFound, 1},
-		{"LoadSlowDown", "load", []reply{{status: 503, code: "SlowDown"}}, wantUnavailable, 1},
-		{"LoadCorrupt", "load", []reply{{status: 200, etag: `"e"`, body: `{"database_key":"k"}`}}, wantCorrupt, 1},
+		}, backendtest.WantPrecondition, 4},
+		{"404OnIfMatch", "replace", []reply{{status: 404, code: "NoSuchKey"}}, backendtest.WantPrecondition, 1},
+		{"503SlowDown", "create", []reply{{status: 503, code: "SlowDown"}}, backendtest.WantUnavailable, 1},
+		{"500", "replace", []reply{{status: 500, code: "InternalError"}}, backendtest.WantUnavailable, 1},
+		{"403", "create", []reply{{status: 403, code: "AccessDenied"}}, backendtest.WantOther, 1},
+		{"NoSuchBucket", "create", []reply{{status: 404, code: "NoSuchBucket"}}, backendtest.WantOther, 1},
+		{"LoadNoSuchKey", "load", []reply{{status: 404, code: "NoSuchKey"}}, backendtest.WantNotFound, 1},
+		{"LoadSlowDown", "load", []reply{{status: 503, code: "SlowDown"}}, backendtest.WantUnavailable, 1},
+		{"LoadCorrupt", "load", []reply{{status: 200, etag: `"e"`, body: `{"database_key":"k"}`}}, backendtest.WantCorrupt, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -224,8 +182,8 @@ func TestSDKErrorMapping(t *testing.T) {
 			case "load":
 				_, err = s.Load(context.Background(), "k")
 			}
-			tc.want.check(t, err)
-			if got := len(script.requests()); got != tc.requests {
+			tc.want.Check(t, err)
+			if got := len(script.Requests()); got != tc.requests {
 				t.Errorf("%d requests, want %d", got, tc.requests)
 			}
 		})
@@ -234,41 +192,27 @@ func TestSDKErrorMapping(t *testing.T) {
 
 func TestSDKConnectionRefusedIsUnavailable(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(http.NotFoundHandler())
-	url := srv.URL
-	srv.Close() // nothing listens there any more
-	s, err := New(sdkClient(t, url), "bkt", Options{})
+	s, err := New(sdkClient(t, awstest.RefusingURL(t)), Options{Bucket: "bkt"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.Create(context.Background(), record("k", "a", 1))
-	wantUnavailable.check(t, err)
+	backendtest.WantUnavailable.Check(t, err)
 	_, err = s.Load(context.Background(), "k")
-	wantUnavailable.check(t, err)
+	backendtest.WantUnavailable.Check(t, err)
 }
 
 // TestEndpointFromEnvironment checks what the entry points rely on: the
 // SDK's config loader sends S3 requests to AWS_ENDPOINT_URL_S3.
 func TestEndpointFromEnvironment(t *testing.T) {
-	script := &scriptedS3{t: t, replies: []reply{{status: 404, code: "NoSuchKey"}}}
-	srv := httptest.NewServer(script)
-	defer srv.Close()
-	t.Setenv("AWS_ENDPOINT_URL_S3", srv.URL)
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	cfg, err := config.LoadDefaultConfig(context.Background(),
-		config.WithSharedConfigFiles([]string{}), config.WithSharedCredentialsFiles([]string{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(NewClient(cfg, true), "bkt", Options{})
+	script, url := awstest.Serve(t, reply{status: 404, code: "NoSuchKey"}.http())
+	s, err := New(NewClient(awstest.ConfigFromEnvironment(t, "AWS_ENDPOINT_URL_S3", url), true), Options{Bucket: "bkt"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.Load(context.Background(), "main")
-	wantNotFound.check(t, err)
-	if reqs := script.requests(); len(reqs) != 1 || reqs[0].path != "/bkt/leases/main.lease.json" {
+	backendtest.WantNotFound.Check(t, err)
+	if reqs := script.Requests(); len(reqs) != 1 || reqs[0].Path != "/bkt/leases/main.lease.json" {
 		t.Fatalf("requests at the env endpoint: %+v, want one GET of /bkt/leases/main.lease.json", reqs)
 	}
 }

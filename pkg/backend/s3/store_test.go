@@ -22,23 +22,15 @@ func newTestStore(t testing.TB, opts Options) (*Store, *fakeS3) {
 	if opts.ConflictBackoff == 0 {
 		opts.ConflictBackoff = time.Microsecond
 	}
-	s, err := New(fake, testBucket, opts)
+	opts.Bucket = testBucket
+	s, err := New(fake, opts)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	return s, fake
 }
 
-func record(key, holder string, generation uint64) lease.Record {
-	return lease.Record{Lease: lease.Lease{
-		DatabaseKey:  key,
-		HolderID:     holder,
-		Term:         2,
-		Generation:   generation,
-		AcquiredAtMs: 1767225600000,
-		ExpiresAtMs:  1767225660000,
-	}}
-}
+var record = backendtest.Record
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
@@ -81,13 +73,30 @@ func TestConformance(t *testing.T) {
 	}
 }
 
-func TestNewRefusesMissingParts(t *testing.T) {
+// TestNewOptions: the zero value of every option but Bucket is its
+// default, a negative ConflictRetries turns the resends off, and New
+// refuses to build a store without a client or a bucket.
+func TestNewOptions(t *testing.T) {
 	t.Parallel()
-	if _, err := New(nil, "b", Options{}); err == nil {
-		t.Error("New(nil client) succeeded, want an error")
+	s, err := New(newFakeS3("b"), Options{Bucket: "b", ConflictRetries: -1})
+	if err != nil {
+		t.Fatalf("New: %v", err)
 	}
-	if _, err := New(newFakeS3("b"), "", Options{}); err == nil {
-		t.Error("New with an empty bucket succeeded, want an error")
+	want := Options{Bucket: "b", Prefix: DefaultPrefix, ListConcurrency: DefaultListConcurrency,
+		ConflictRetries: 0, ConflictBackoff: DefaultConflictBackoff, RetryAfter: DefaultRetryAfter}
+	if s.opts != want {
+		t.Errorf("options in force %+v, want %+v", s.opts, want)
+	}
+	if s, _ := New(newFakeS3("b"), Options{Bucket: "b"}); s.opts.ConflictRetries != DefaultConflictRetries {
+		t.Errorf("ConflictRetries 0 gave %d resends, want the default %d", s.opts.ConflictRetries, DefaultConflictRetries)
+	}
+	for name, build := range map[string]func() (*Store, error){
+		"nil client": func() (*Store, error) { return New(nil, Options{Bucket: "b"}) },
+		"no bucket":  func() (*Store, error) { return New(newFakeS3("b"), Options{}) },
+	} {
+		if _, err := build(); err == nil {
+			t.Errorf("New with %s succeeded, want an error", name)
+		}
 	}
 }
 
@@ -169,6 +178,18 @@ func TestRequestsCarryConditions(t *testing.T) {
 	}
 }
 
+// staleRefresh is what a refresh through a stale cache costs on S3: the
+// 412 says nothing of the winner, so the Service reads it.
+var staleRefresh = backendtest.Costs{Reads: 1, Writes: 2}
+
+// TestServiceCallCounts walks lease.Service through backendtest's steps and
+// pins the requests each costs.
+func TestServiceCallCounts(t *testing.T) {
+	t.Parallel()
+	s, fake := newTestStore(t, Options{})
+	backendtest.CheckServiceCallCounts(t, s, fake.Counter(t, "GetObject", "PutObject"), "clusters/dev/data.rdb", staleRefresh)
+}
+
 // TestCallCounts pins the number of S3 requests per store operation; each
 // is a Lambda's latency and a line on the bill.
 func TestCallCounts(t *testing.T) {
@@ -193,14 +214,14 @@ func TestCallCounts(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			fake.resetCounts()
+			fake.Reset()
 			_, err = s.Replace(ctx, record("k", "a", 2), v.Version)
 			return err
 		}, 0, 1, false, false},
 		{"ReplaceStale", func() error { _, err := s.Replace(ctx, rec, `"0123"`); return err }, 0, 1, true, false},
 	}
 	for _, st := range steps {
-		fake.resetCounts()
+		fake.Reset()
 		err := st.do()
 		if got := errors.Is(err, lease.ErrPrecondition); got != st.wantPre {
 			t.Errorf("%s: error %v, precondition failure %v, want %v", st.name, err, got, st.wantPre)
@@ -211,7 +232,7 @@ func TestCallCounts(t *testing.T) {
 		if err != nil && !st.wantPre && !st.wantMiss {
 			t.Errorf("%s: %v", st.name, err)
 		}
-		if g, p := fake.count("GetObject"), fake.count("PutObject"); g != st.gets || p != st.puts {
+		if g, p := fake.Count("GetObject"), fake.Count("PutObject"); g != st.gets || p != st.puts {
 			t.Errorf("%s: %d GetObject, %d PutObject; want %d, %d", st.name, g, p, st.gets, st.puts)
 		}
 	}

@@ -35,15 +35,12 @@ func TestConformanceOpenedWithPrefix(t *testing.T) {
 	}, backendtest.Options{Rounds: 5})
 }
 
+// record is backendtest.Record with a 30 s lease, the one the golden file
+// below holds.
 func record(key, holder string, generation uint64) lease.Record {
-	return lease.Record{Lease: lease.Lease{
-		DatabaseKey:  key,
-		HolderID:     holder,
-		Term:         2,
-		Generation:   generation,
-		AcquiredAtMs: 1767225600000,
-		ExpiresAtMs:  1767225630000,
-	}}
+	rec := backendtest.Record(key, holder, generation)
+	rec.ExpiresAtMs = rec.AcquiredAtMs + 30_000
+	return rec
 }
 
 // filesUnder lists every file below dir, relative and slash-separated.

@@ -6,5 +6,7 @@
 //   - s3: S3 conditional writes (If-None-Match / If-Match);
 //   - dynamodb: DynamoDB condition expressions on a version attribute.
 //
-// backendtest is the conformance suite that every backend runs.
+// Every store is built as New(dependencies, Options) and hands out versions
+// in one form, a strong HTTP entity-tag (lease.NewVersion). backendtest is
+// the conformance suite that every backend runs.
 package backend

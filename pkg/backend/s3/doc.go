@@ -7,7 +7,8 @@
 // One object per database key, at {prefix}{database_key}.lease.json (prefix
 // "leases/" by default), holding lease.EncodeRecord's bytes with
 // Content-Type application/json. The version of a record is the object's
-// ETag exactly as S3 returns it, quotes included.
+// ETag exactly as S3 returns it, quotes included: already the strong
+// entity-tag every backend's version is, and what S3 compares If-Match with.
 //
 // # Requests
 //

@@ -6,6 +6,7 @@
 package testclock
 
 import (
+	"math"
 	"sync"
 	"time"
 )
@@ -48,8 +49,9 @@ func (c *Clock) Advance(d time.Duration) {
 // (0 before 1970, as lease.UnixMs).
 func (c *Clock) Ms() uint64 { return unixMs(c.Now()) }
 
-// SetMs moves the clock to a time in UNIX milliseconds.
-func (c *Clock) SetMs(ms uint64) { c.Set(time.UnixMilli(int64(ms))) }
+// SetMs moves the clock to a time in UNIX milliseconds (at most
+// math.MaxInt64).
+func (c *Clock) SetMs(ms uint64) { c.Set(time.UnixMilli(int64(min(ms, math.MaxInt64)))) }
 
 func unixMs(t time.Time) uint64 {
 	if ms := t.UnixMilli(); ms > 0 {

@@ -104,6 +104,18 @@ IT_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build integration' pkg t
 test-integration: ## integration tests against LocalStack S3/EventBridge and the DynamoDB emulator
 	bash localstack/with-emulators.sh $(GO) test -tags integration -race -count=1 $(IT_PKGS)
 
+# Stock RedDB in the loop: builds `red` from crates.io once (10 to 25 min on
+# 2 cores, cached under $${XDG_CACHE_HOME:-~/.cache}/redlease), fetches
+# libfaketime, then runs every test tagged reddb.
+REDDB_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build reddb' internal pkg test 2>/dev/null | xargs -r -n1 dirname | sort -u | sed 's|^|./|')
+
+.PHONY: test-reddb reddb-bin
+reddb-bin: ## build the stock RedDB binary (reddb-io, pinned) into the user cache
+	scripts/ensure-reddb.sh
+test-reddb: ## tests with a stock RedDB server in the loop (builds it once)
+	REDDB_BIN=$$(scripts/ensure-reddb.sh) FAKETIME_LIB=$$(scripts/ensure-faketime.sh) \
+	  $(GO) test -tags reddb -race -count=1 -timeout 20m $(REDDB_PKGS)
+
 .PHONY: bench
 bench: ## benchmarks (unit backends)
 	GOWORK=off $(GO) test -run '^$$' -bench . -benchmem ./...

@@ -142,18 +142,6 @@ func (s *objectServer) get(key string) ([]byte, bool) {
 	return append([]byte(nil), o.data...), ok
 }
 
-// keys lists every stored key, sorted.
-func (s *objectServer) keys() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]string, 0, len(s.objects))
-	for k := range s.objects {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // requests returns the recorded requests from index from on.
 func (s *objectServer) requests(from int) []request {
 	s.mu.Lock()

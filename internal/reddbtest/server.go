@@ -102,7 +102,7 @@ func Start(t testing.TB, cfg Config) *Server {
 		done:     make(chan struct{}),
 	}
 	args := append([]string{"server", "--path", s.DataPath, "--http-bind", addr, "--no-auth", "--no-log-file"}, cfg.Args...)
-	s.cmd = exec.Command(cfg.Binary, args...)
+	s.cmd = exec.Command(cfg.Binary, args...) //nolint:gosec // running the binary under test is the point
 	s.cmd.Dir = cfg.Dir
 	s.cmd.Env = childEnv(t, cfg, tmp)
 	s.cmd.Stdout = &s.stdout

@@ -82,8 +82,11 @@ func (s *Server) AwaitLease(ctx context.Context, want string) (Status, error) {
 		lastErr = err
 		select {
 		case <-ctx.Done():
-			return last, fmt.Errorf("writer_lease %q not reached (last status %+v, last error %v): %w",
-				want, last, lastErr, ctx.Err())
+			err := fmt.Errorf("writer_lease %q not reached (last status %+v): %w", want, last, ctx.Err())
+			if lastErr != nil {
+				err = errors.Join(err, fmt.Errorf("last poll: %w", lastErr))
+			}
+			return last, err
 		case <-s.done:
 		case <-tick.C:
 		}

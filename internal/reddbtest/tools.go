@@ -49,7 +49,7 @@ var toolCache sync.Map // script name -> string path
 
 func resolveTool(env, script string, args ...string) (string, error) {
 	if p := os.Getenv(env); p != "" {
-		if _, err := os.Stat(p); err != nil {
+		if _, err := os.Stat(p); err != nil { //nolint:gosec // a path the developer chose for a test tool
 			return "", fmt.Errorf("$%s: %w", env, err)
 		}
 		return p, nil
@@ -62,7 +62,7 @@ func resolveTool(env, script string, args ...string) (string, error) {
 		return "", err
 	}
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command("bash", append([]string{filepath.Join(root, "scripts", script)}, args...)...)
+	cmd := exec.Command("bash", append([]string{filepath.Join(root, "scripts", script)}, args...)...) //nolint:gosec // the module's own scripts
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("scripts/%s: %w: %s", script, err, strings.TrimSpace(stderr.String()))

@@ -75,7 +75,7 @@ lint: $(GOLANGCI_LINT) ## golangci-lint (pinned) on both modules
 	cd infra && $(GOLANGCI_LINT) run ./...
 
 .PHONY: test
-test: test-unit test-fuzz-short test-smoke test-integration test-infra ## everything: unit, fuzz, Lambda smoke, LocalStack, CDK
+test: test-unit test-fuzz-short test-smoke test-integration test-reddb test-infra ## everything: unit, fuzz, Lambda smoke, LocalStack, stock RedDB, CDK
 	@echo "make test: all suites passed"
 
 .PHONY: test-unit

@@ -33,8 +33,7 @@ func dataRequests(s *objectServer, mark int) []string {
 
 func TestCheckpointAndBackupUploads(t *testing.T) {
 	s := newObjectServer(t)
-	red := startRed(t, s, "red-a")
-	red.WaitLease(reddbtest.LeaseHeld, bootTimeout)
+	red := holding(t, s, "red-a")
 	red.MustExec("CREATE TABLE t (id INT, v TEXT)")
 	red.MustExec("INSERT INTO t (id, v) VALUES (1, 'a')")
 
@@ -90,23 +89,17 @@ func TestCheckpointAndBackupUploads(t *testing.T) {
 // tells the store which writer it comes from.
 func TestHungRefreshKeepsWritingAfterTakeover(t *testing.T) {
 	s := newObjectServer(t)
-	a := startRed(t, s, "red-a")
-	a.WaitLease(reddbtest.LeaseHeld, bootTimeout)
+	a := holding(t, s, "red-a")
 	a.MustExec("CREATE TABLE t (id INT, v TEXT)")
 
 	s.setHang(func(r request) bool { return r.Key == leaseKey && r.Auth == "Bearer token-red-a" })
 	waitFor(t, "a's refresh to hang", 10*time.Second, func() bool {
 		return slices.ContainsFunc(leaseRequests(s, 0), func(r request) bool { return r.Status == 0 })
 	})
-	b, _ := s.get(leaseKey)
-	if wait := time.Duration(decodeLease(t, b).ExpiresAtMs-nowMs()) * time.Millisecond; wait > 0 {
-		time.Sleep(wait + 100*time.Millisecond)
-	}
+	sleepPastExpiry(t, s)
 
-	next := startRed(t, s, "red-b")
-	next.WaitLease(reddbtest.LeaseHeld, bootTimeout)
-	b, _ = s.get(leaseKey)
-	if l := decodeLease(t, b); l.HolderID != "red-b" || l.Generation != 2 {
+	next := holding(t, s, "red-b")
+	if l := storedLease(t, s); l.HolderID != "red-b" || l.Generation != 2 {
 		t.Fatalf("takeover %+v, want red-b at generation 2", l)
 	}
 	next.MustExec("CREATE TABLE t (id INT, v TEXT)")

@@ -77,6 +77,33 @@ func startRed(t *testing.T, s *objectServer, holder string, edit ...func(*reddbt
 	return reddbtest.Start(t, cfg)
 }
 
+// holding starts one RedDB and waits until it holds the lease.
+func holding(t *testing.T, s *objectServer, holder string, edit ...func(*reddbtest.Config)) *reddbtest.Server {
+	t.Helper()
+	red := startRed(t, s, holder, edit...)
+	red.WaitLease(reddbtest.LeaseHeld, bootTimeout)
+	return red
+}
+
+// storedLease decodes the lease object the fixture holds now.
+func storedLease(t *testing.T, s *objectServer) lease {
+	t.Helper()
+	b, ok := s.get(leaseKey)
+	if !ok {
+		t.Fatal("no lease object stored")
+	}
+	return decodeLease(t, b)
+}
+
+// sleepPastExpiry waits until the stored lease has expired by the test's
+// clock (which RedDB shares unless a test skews it).
+func sleepPastExpiry(t *testing.T, s *objectServer) {
+	t.Helper()
+	if wait := time.Duration(int64(storedLease(t, s).ExpiresAtMs)-int64(nowMs())) * time.Millisecond; wait > 0 {
+		time.Sleep(wait + 100*time.Millisecond)
+	}
+}
+
 // waitFor polls cond until it holds or the timeout passes.
 func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()

@@ -73,8 +73,7 @@ func TestAcquireWithoutRecord(t *testing.T) {
 
 func TestRefreshSequence(t *testing.T) {
 	s := newObjectServer(t)
-	red := startRed(t, s, "red-a")
-	red.WaitLease(reddbtest.LeaseHeld, bootTimeout)
+	holding(t, s, "red-a")
 	acquired, _ := s.get(leaseKey)
 
 	// Two full refresh cycles after the acquire's four requests.
@@ -102,8 +101,7 @@ func TestAcquireOverExpiredRecord(t *testing.T) {
 	s := newObjectServer(t)
 	old := lease{DatabaseKey: databaseKey, HolderID: "gone", Term: 1, Generation: 5, AcquiredAtMs: nowMs() - 120_000, ExpiresAtMs: nowMs() - 60_000}
 	s.put(leaseKey, encodeLease(t, old))
-	red := startRed(t, s, "red-a")
-	red.WaitLease(reddbtest.LeaseHeld, bootTimeout)
+	holding(t, s, "red-a")
 
 	reqs := waitLeaseRequests(t, s, 0, 6)
 	wantSequence(t, "acquire over an expired record", reqs,
@@ -145,8 +143,7 @@ func TestRefusedWhileHeld(t *testing.T) {
 
 func TestDrainReleasesByDelete(t *testing.T) {
 	s := newObjectServer(t)
-	red := startRed(t, s, "red-a")
-	red.WaitLease(reddbtest.LeaseHeld, bootTimeout)
+	red := holding(t, s, "red-a")
 	mark := s.mark()
 	red.Drain()
 	st := red.WaitLease(reddbtest.LeaseNotHeld, 10*time.Second)
@@ -172,18 +169,15 @@ func TestDrainReleasesByDelete(t *testing.T) {
 
 	// With the record gone, the next holder starts again at generation 1:
 	// the defect redlease's release marker fixes.
-	next := startRed(t, s, "red-c")
-	next.WaitLease(reddbtest.LeaseHeld, bootTimeout)
-	b, _ := s.get(leaseKey)
-	if l := decodeLease(t, b); l.HolderID != "red-c" || l.Generation != 1 {
+	holding(t, s, "red-c")
+	if l := storedLease(t, s); l.HolderID != "red-c" || l.Generation != 1 {
 		t.Fatalf("next acquire %+v, want red-c at generation 1", l)
 	}
 }
 
 func TestShutdownUploadsThenReleases(t *testing.T) {
 	s := newObjectServer(t)
-	red := startRed(t, s, "red-a")
-	red.WaitLease(reddbtest.LeaseHeld, bootTimeout)
+	red := holding(t, s, "red-a")
 	red.MustExec("CREATE TABLE t (id INT, v TEXT)")
 	red.MustExec("INSERT INTO t (id, v) VALUES (1, 'a')")
 	mark := s.mark()
@@ -228,8 +222,7 @@ func TestShutdownUploadsThenReleases(t *testing.T) {
 
 func TestSIGTERMUploadsWithoutRelease(t *testing.T) {
 	s := newObjectServer(t)
-	red := startRed(t, s, "red-a")
-	red.WaitLease(reddbtest.LeaseHeld, bootTimeout)
+	red := holding(t, s, "red-a")
 	mark := s.mark()
 	red.Terminate()
 	exit := red.MustWait(30 * time.Second)
@@ -255,23 +248,17 @@ func TestSIGTERMUploadsWithoutRelease(t *testing.T) {
 
 func TestKill9LeavesLeaseToExpire(t *testing.T) {
 	s := newObjectServer(t)
-	a := startRed(t, s, "red-a")
-	a.WaitLease(reddbtest.LeaseHeld, bootTimeout)
+	a := holding(t, s, "red-a")
 	exit := a.Kill()
 	if exit.Signal != syscall.SIGKILL {
 		t.Fatalf("%s, want killed by SIGKILL", exit)
 	}
-	b, _ := s.get(leaseKey)
-	held := decodeLease(t, b)
+	held := storedLease(t, s)
 
 	// A successor is refused until the dead holder's lease expires.
-	if wait := time.Duration(held.ExpiresAtMs-nowMs()) * time.Millisecond; wait > 0 {
-		time.Sleep(wait + 100*time.Millisecond)
-	}
-	c := startRed(t, s, "red-c")
-	c.WaitLease(reddbtest.LeaseHeld, bootTimeout)
-	b, _ = s.get(leaseKey)
-	if l := decodeLease(t, b); l.HolderID != "red-c" || l.Generation != held.Generation+1 {
+	sleepPastExpiry(t, s)
+	holding(t, s, "red-c")
+	if l := storedLease(t, s); l.HolderID != "red-c" || l.Generation != held.Generation+1 {
 		t.Fatalf("takeover %+v, want red-c at generation %d", l, held.Generation+1)
 	}
 }
@@ -280,8 +267,7 @@ func TestKill9LeavesLeaseToExpire(t *testing.T) {
 // not retry and does not re-acquire (defect 2 of REDDB-INTEROP.md).
 func TestOneRefreshErrorDrainsForGood(t *testing.T) {
 	s := newObjectServer(t)
-	red := startRed(t, s, "red-a")
-	red.WaitLease(reddbtest.LeaseHeld, bootTimeout)
+	red := holding(t, s, "red-a")
 	mark := s.mark()
 	failed := false
 	s.setFail(func(r request) int {
@@ -341,8 +327,7 @@ func TestRestampedTimesAreInvisible(t *testing.T) {
 		l.ExpiresAtMs -= shift
 		return encodeLease(t, l)
 	})
-	red := startRed(t, s, "red-a")
-	red.WaitLease(reddbtest.LeaseHeld, bootTimeout)
+	red := holding(t, s, "red-a")
 	reqs := waitLeaseRequests(t, s, 0, 4+3*5)
 	for i := 4; i < len(reqs); i += 5 {
 		wantSequence(t, "refresh over a restamped record", reqs[i:i+5],
@@ -367,8 +352,7 @@ func TestClockOffsetTakesEffect(t *testing.T) {
 	s := newObjectServer(t)
 	const offset = 30 * time.Second
 	before := nowMs()
-	red := startRed(t, s, "red-skewed", func(c *reddbtest.Config) { c.ClockOffset = offset })
-	red.WaitLease(reddbtest.LeaseHeld, bootTimeout)
+	holding(t, s, "red-skewed", func(c *reddbtest.Config) { c.ClockOffset = offset })
 	after := nowMs()
 	reqs := waitLeaseRequests(t, s, 0, 2)
 	l := decodeLease(t, reqs[1].Body)

@@ -21,14 +21,12 @@ import (
 // live lease at once, at generation + 1: RedDB refuses only other holders.
 func TestSameHolderReacquiresItsLiveLease(t *testing.T) {
 	s := newObjectServer(t)
-	a := startRed(t, s, "red-a")
-	a.WaitLease(reddbtest.LeaseHeld, bootTimeout)
+	a := holding(t, s, "red-a")
 	a.Kill()
 	b, _ := s.get(leaseKey)
 	before := decodeLease(t, b)
 
-	again := startRed(t, s, "red-a")
-	again.WaitLease(reddbtest.LeaseHeld, bootTimeout)
+	holding(t, s, "red-a")
 	b, _ = s.get(leaseKey)
 	after := decodeLease(t, b)
 	if after.Generation != before.Generation+1 || after.AcquiredAtMs >= before.ExpiresAtMs {
@@ -61,8 +59,7 @@ func TestRedDBAcquiresOverReleasedMarker(t *testing.T) {
 		AcquiredAtMs: now - 20_000, ExpiresAtMs: now - 10_000, ReleasedAtMs: now - 10_000,
 	}}
 	s.put(leaseKey, rl.EncodeRecord(marker))
-	red := startRed(t, s, "red-a")
-	red.WaitLease(reddbtest.LeaseHeld, bootTimeout)
+	holding(t, s, "red-a")
 	b, _ := s.get(leaseKey)
 	if l := decodeLease(t, b); l.HolderID != "red-a" || l.Generation != 8 {
 		t.Fatalf("acquired %+v over a released generation 7, want red-a at generation 8", l)

@@ -41,7 +41,7 @@ const (
 const (
 	DefaultBackend = BackendFile
 	DefaultDataDir = ".redlease"
-	DefaultPrefix  = "leases/"
+	DefaultPrefix  = lease.DefaultPrefix
 )
 
 // Config is one deployment's settings.

@@ -1,4 +1,4 @@
-package main
+package lambdafn
 
 import (
 	"context"
@@ -9,36 +9,27 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
-	"github.com/redlease/redlease/internal/config"
-	"github.com/redlease/redlease/internal/wire"
 	"github.com/redlease/redlease/pkg/eventbus"
 	"github.com/redlease/redlease/pkg/observe"
 	"github.com/redlease/redlease/pkg/sweep"
 )
 
-// handler is what lambda.Start runs for each scheduled event.
-type handler func(ctx context.Context, ev events.CloudWatchEvent) (sweep.Result, error)
+// SweepHandler is what lambda.Start runs for each scheduled event.
+type SweepHandler func(ctx context.Context, ev events.CloudWatchEvent) (sweep.Result, error)
 
-// setup reads the configuration once and builds the clients, the store and
-// the sweeper, outside the handler so that a warm instance reuses them.
-// Logs and EMF metrics go to out (stdout in Lambda).
-func setup(ctx context.Context, getenv func(string) string, out io.Writer) (handler, error) {
-	cfg, err := config.FromEnv(getenv)
+// BuildSweep wires the sweep function from the environment read through
+// getenv: the App (with the SDK configuration, for EventBridge), then the
+// sweeper on its store. Logs and EMF metrics go to out (stdout in Lambda).
+func BuildSweep(ctx context.Context, getenv func(string) string, out io.Writer) (SweepHandler, error) {
+	app, err := load(ctx, getenv, true)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("sweep: %w", err)
 	}
-	awsCfg, err := wire.AWSConfig(ctx)
-	if err != nil {
-		return nil, err
-	}
-	store, err := wire.Store(ctx, cfg, awsCfg)
-	if err != nil {
-		return nil, fmt.Errorf("sweep store: %w", err)
-	}
-	logger := observe.NewLogger(out, cfg.LogLevel).With(slog.String("function", "sweep"))
+	cfg := app.Config
+	logger := observe.NewLogger(out, cfg.LogLevel).With(slog.String("function", FnSweep))
 	sw, err := sweep.New(sweep.Config{
-		Store:     store,
-		Publisher: eventbus.New(eventbridge.NewFromConfig(awsCfg), cfg.EventBus),
+		Store:     app.Store,
+		Publisher: eventbus.New(eventbridge.NewFromConfig(app.AWS), cfg.EventBus),
 		Metrics:   observe.NewMetrics(out, observe.DefaultNamespace),
 		Logger:    logger,
 	})
@@ -50,7 +41,7 @@ func setup(ctx context.Context, getenv func(string) string, out io.Writer) (hand
 		bus = "default"
 	}
 	logger.Info("sweep ready", slog.String("backend", cfg.Backend), slog.String("event_bus", bus))
-	return newHandler(sw, logger), nil
+	return newSweepHandler(sw, logger), nil
 }
 
 // runner is the part of *sweep.Sweeper the handler uses.
@@ -58,11 +49,11 @@ type runner interface {
 	Run(ctx context.Context) (sweep.Result, error)
 }
 
-// newHandler runs one sweep per scheduled event within the invocation's
+// newSweepHandler runs one sweep per scheduled event within the invocation's
 // deadline (ctx carries it; the sweeper stops short of it). A listing
 // failure is returned so that the invocation counts as an error; anything
 // left undone is picked up by the next scheduled run.
-func newHandler(sw runner, logger *slog.Logger) handler {
+func newSweepHandler(sw runner, logger *slog.Logger) SweepHandler {
 	return func(ctx context.Context, ev events.CloudWatchEvent) (sweep.Result, error) {
 		logger.DebugContext(ctx, "scheduled event", slog.String("event_id", ev.ID), slog.Time("time", ev.Time))
 		res, err := sw.Run(ctx)

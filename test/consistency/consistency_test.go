@@ -45,7 +45,7 @@ func equal(t *testing.T, what string, got, want []string) {
 		}
 	}
 	if len(extra) > 0 || len(missing) > 0 || len(got) != len(want) {
-		t.Errorf("%s differs from the table:\n  only there: %q\n  only in the table: %q\n  got  %q\n  want %q",
+		t.Errorf("%s does not match the table:\n  only there: %q\n  only in the table: %q\n  got  %q\n  want %q",
 			what, extra, missing, got, want)
 	}
 }

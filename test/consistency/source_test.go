@@ -20,7 +20,7 @@ type source struct {
 	dir    string
 	fset   *token.FileSet
 	files  []*ast.File
-	values map[string]ast.Expr         // const and var initialisers by name
+	values map[string]ast.Expr        // const and var initialisers by name
 	types  map[string]*ast.StructType // struct types by name
 }
 

@@ -30,7 +30,8 @@ type Config struct {
 	// 16 random bytes in hex when nil.
 	NewRequestID func() string
 	// Ops restricts the handler to some operations (a Lambda function serves
-	// one route); others answer 404 not_found. All operations when empty.
+	// its routes' operations, api.OpsOf); others answer 404 not_found. All
+	// operations when empty.
 	Ops []Op
 }
 

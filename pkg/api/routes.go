@@ -87,38 +87,28 @@ func Routes() []Route {
 }
 
 // Ops returns every operation once, in table order.
-func Ops() []Op {
-	var ops []Op
-	for _, r := range routes {
-		if !slices.Contains(ops, r.Op) {
-			ops = append(ops, r.Op)
-		}
-	}
-	return ops
-}
+func Ops() []Op { return distinct(func(r Route) (Op, bool) { return r.Op, true }) }
 
 // Functions returns every Lambda function that serves a route, once each,
 // in table order.
-func Functions() []string {
-	var fns []string
-	for _, r := range routes {
-		if !slices.Contains(fns, r.Function) {
-			fns = append(fns, r.Function)
-		}
-	}
-	return fns
-}
+func Functions() []string { return distinct(func(r Route) (string, bool) { return r.Function, true }) }
 
 // OpsOf returns the operations the Lambda function fn serves (none for a
 // function that serves no route).
 func OpsOf(fn string) []Op {
-	var ops []Op
+	return distinct(func(r Route) (Op, bool) { return r.Op, r.Function == fn })
+}
+
+// distinct collects one value of each route that pick keeps, each value
+// once, in table order.
+func distinct[T comparable](pick func(Route) (T, bool)) []T {
+	var out []T
 	for _, r := range routes {
-		if r.Function == fn && !slices.Contains(ops, r.Op) {
-			ops = append(ops, r.Op)
+		if v, ok := pick(r); ok && !slices.Contains(out, v) {
+			out = append(out, v)
 		}
 	}
-	return ops
+	return out
 }
 
 // Param splits a template ending in a greedy parameter into the literal

@@ -6,4 +6,4 @@ package main
 
 import "github.com/redlease/redlease/internal/lambdafn"
 
-func main() { lambdafn.Main("acquire") }
+func main() { lambdafn.Start("acquire", lambdafn.API) }

@@ -6,4 +6,4 @@ package main
 
 import "github.com/redlease/redlease/internal/lambdafn"
 
-func main() { lambdafn.Main("lease") }
+func main() { lambdafn.Start("lease", lambdafn.API) }

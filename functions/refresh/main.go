@@ -6,4 +6,4 @@ package main
 
 import "github.com/redlease/redlease/internal/lambdafn"
 
-func main() { lambdafn.Main("refresh") }
+func main() { lambdafn.Start("refresh", lambdafn.API) }

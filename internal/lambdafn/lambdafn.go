@@ -2,14 +2,16 @@
 // configuration once, build the SDK clients, the store and the service once
 // through wire.Load (outside the handler, so warm invocations reuse them
 // and their connections), and hand the handler to lambda.Start. Each
-// functions/<name>/main.go is one call to Main with its own name.
+// functions/<name>/main.go is one call, lambdafn.Start("<name>", builder):
+// API for the functions that serve routes, sweepfn.Build for the sweep
+// (a package of its own, so that the API functions do not link it).
 //
 // A start-up failure is reported one way for every function: one JSON log
 // line on stdout ("msg":"init failed", with the function and the error),
 // then exit status 1, which Lambda reports as an init error. Lambda ships
 // stdout and stderr alike to CloudWatch Logs; JSON on stdout is what every
 // other line of these functions is, so one Logs Insights query or metric
-// filter on level and msg finds init failures of all five.
+// filter on level and msg finds init failures of every function.
 package lambdafn
 
 import (
@@ -18,7 +20,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"slices"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -46,9 +47,9 @@ func Functions() []string { return append(api.Functions(), FnSweep) }
 func BuildAPI(ctx context.Context, getenv func(string) string, out io.Writer, fn string) (*apigw.Adapter, error) {
 	ops := api.OpsOf(fn)
 	if fn != "" && len(ops) == 0 {
-		return nil, fmt.Errorf("function %q serves no route", fn)
+		return nil, fmt.Errorf("unknown function %q: it serves no route (the routes are served by %q)", fn, api.Functions())
 	}
-	app, err := load(ctx, getenv, false)
+	app, err := Load(ctx, getenv, false)
 	if err != nil {
 		return nil, err
 	}
@@ -59,8 +60,22 @@ func BuildAPI(ctx context.Context, getenv func(string) string, out io.Writer, fn
 	return apigw.New(face), nil
 }
 
-// load reads the configuration and builds the App.
-func load(ctx context.Context, getenv func(string) string, withAWS bool) (*wire.App, error) {
+// Builder wires the function fn from the environment read through getenv,
+// logging to out, and returns what lambda.Start runs.
+type Builder func(ctx context.Context, fn string, getenv func(string) string, out io.Writer) (any, error)
+
+// API is the Builder of the functions that serve routes.
+func API(ctx context.Context, fn string, getenv func(string) string, out io.Writer) (any, error) {
+	a, err := BuildAPI(ctx, getenv, out, fn)
+	if err != nil {
+		return nil, err
+	}
+	return a.Handle, nil
+}
+
+// Load reads the configuration and builds the App: the one start-up chain
+// of every function.
+func Load(ctx context.Context, getenv func(string) string, withAWS bool) (*wire.App, error) {
 	cfg, err := config.FromEnv(getenv)
 	if err != nil {
 		return nil, err
@@ -68,25 +83,10 @@ func load(ctx context.Context, getenv func(string) string, withAWS bool) (*wire.
 	return wire.Load(ctx, cfg, withAWS)
 }
 
-// build wires the function fn and returns what lambda.Start runs.
-func build(ctx context.Context, getenv func(string) string, out io.Writer, fn string) (any, error) {
-	switch {
-	case fn == FnSweep:
-		return BuildSweep(ctx, getenv, out)
-	case slices.Contains(api.Functions(), fn):
-		a, err := BuildAPI(ctx, getenv, out, fn)
-		if err != nil {
-			return nil, err
-		}
-		return a.Handle, nil
-	}
-	return nil, fmt.Errorf("unknown function %q (want one of %q)", fn, Functions())
-}
-
-// Main builds the function fn and starts the Lambda runtime loop, or
-// reports the start-up failure and exits 1.
-func Main(fn string) {
-	h, err := build(context.Background(), os.Getenv, os.Stdout, fn)
+// Start builds the function fn with build and starts the Lambda runtime
+// loop, or reports the start-up failure and exits 1.
+func Start(fn string, build Builder) {
+	h, err := build(context.Background(), fn, os.Getenv, os.Stdout)
 	if err != nil {
 		initFailed(os.Stdout, fn, err)
 		os.Exit(1)

@@ -76,24 +76,24 @@ func TestBuildRefusesBadConfig(t *testing.T) {
 	}
 }
 
-// Every function starts through build; a name that is none fails at init
-// with one JSON line, as every start-up failure does.
-func TestBuildKnowsEveryFunctionAndNoOther(t *testing.T) {
+// API builds every function that serves a route and no other; a name that
+// is none fails at init with one JSON line, as every start-up failure does.
+func TestAPIKnowsEveryRouteFunctionAndNoOther(t *testing.T) {
 	t.Parallel()
 	getenv := func(k string) string {
 		return map[string]string{"REDLEASE_BACKEND": "memory"}[k]
 	}
-	for _, fn := range Functions() {
-		if fn == FnSweep {
-			continue // needs the SDK configuration; sweep_test.go builds it
-		}
-		if h, err := build(context.Background(), getenv, &bytes.Buffer{}, fn); err != nil || h == nil {
-			t.Errorf("build(%q) = %v, %v; want a handler", fn, h, err)
+	for _, fn := range api.Functions() {
+		if h, err := API(context.Background(), fn, getenv, &bytes.Buffer{}); err != nil || h == nil {
+			t.Errorf("API(%q) = %v, %v; want a handler", fn, h, err)
 		}
 	}
-	_, err := build(context.Background(), getenv, &bytes.Buffer{}, "delete")
+	if _, err := API(context.Background(), FnSweep, getenv, &bytes.Buffer{}); err == nil {
+		t.Error("API(sweep): nil error; the sweep serves no route")
+	}
+	_, err := API(context.Background(), "delete", getenv, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), `unknown function "delete"`) {
-		t.Fatalf("build(delete) = %v, want unknown function", err)
+		t.Fatalf("API(delete) = %v, want unknown function", err)
 	}
 	var out bytes.Buffer
 	initFailed(&out, "delete", err)

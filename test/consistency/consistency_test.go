@@ -100,8 +100,8 @@ func TestFunctionsAreTheFoldersTheMakefileAndTheStack(t *testing.T) {
 	folders := subdirs(t, filepath.Join(root, "functions"))
 	equal(t, "the functions/ folders", folders, sorted)
 	for _, dir := range folders {
-		if got := mainCalls(t, filepath.Join(root, "functions", dir), "lambdafn", "Main"); !slices.Equal(got, []string{dir}) {
-			t.Errorf("functions/%s/main.go starts lambdafn.Main(%q), want exactly lambdafn.Main(%q)", dir, got, dir)
+		if got := firstArgs(t, filepath.Join(root, "functions", dir), "lambdafn", "Start"); !slices.Equal(got, []string{dir}) {
+			t.Errorf("functions/%s/main.go starts lambdafn.Start with %q, want exactly one lambdafn.Start(%q, ...)", dir, got, dir)
 		}
 	}
 

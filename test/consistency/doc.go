@@ -4,8 +4,8 @@
 //   - the routes (api.Routes) against the stack's routes in infra/stack
 //     and the paths and methods of api/openapi.yaml;
 //   - the Lambda functions (lambdafn.Functions) against the functions/
-//     folders, the name each folder's main.go starts, the Makefile's
-//     FUNCTIONS and the stack's FunctionNames;
+//     folders, the name each folder's main.go starts (lambdafn.Start),
+//     the Makefile's FUNCTIONS and the stack's FunctionNames;
 //   - the environment variables internal/config reads (config.Vars)
 //     against every REDLEASE_ name the stack sets;
 //   - the default object prefix (lease.DefaultPrefix) against the stack's;

@@ -172,9 +172,9 @@ func (s *source) literals(prefix string) map[string]string {
 	return out
 }
 
-// mainCalls returns the string arguments of every call pkg.fn(...) in the
-// Go files of dir.
-func mainCalls(t *testing.T, dir, pkg, fn string) []string {
+// firstArgs returns the first argument of every call pkg.fn(...) in the
+// Go files of dir, when it is a string literal.
+func firstArgs(t *testing.T, dir, pkg, fn string) []string {
 	t.Helper()
 	var args []string
 	for _, f := range readSource(t, dir).files {
@@ -187,14 +187,13 @@ func mainCalls(t *testing.T, dir, pkg, fn string) []string {
 			if x, isIdent := sel.X.(*ast.Ident); !ok || !isIdent || x.Name != pkg || sel.Sel.Name != fn {
 				return true
 			}
-			for _, a := range call.Args {
-				if lit, ok := a.(*ast.BasicLit); ok && lit.Kind == token.STRING {
-					v, _ := strconv.Unquote(lit.Value)
-					args = append(args, v)
-				} else {
-					args = append(args, "<not a string literal>")
+			arg := "<not a string literal>"
+			if len(call.Args) > 0 {
+				if lit, ok := call.Args[0].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					arg, _ = strconv.Unquote(lit.Value)
 				}
 			}
+			args = append(args, arg)
 			return true
 		})
 	}

@@ -1,4 +1,4 @@
-package lambdafn
+package sweepfn
 
 import (
 	"bytes"
@@ -84,5 +84,12 @@ func TestHandlerPassesDeadlineAndErrors(t *testing.T) {
 	}
 	if !r.deadline {
 		t.Error("the sweep did not get the invocation's deadline")
+	}
+}
+
+func TestBuildIsTheSweepsOnly(t *testing.T) {
+	t.Parallel()
+	if _, err := Build(context.Background(), "acquire", env(nil), &bytes.Buffer{}); err == nil {
+		t.Error("Build(acquire): nil error, want a refusal")
 	}
 }

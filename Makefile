@@ -9,7 +9,9 @@ GO            ?= go
 # Each module builds on its own; go.work is there for editors and gopls.
 export GOWORK := off
 TOOLS_BIN     := $(CURDIR)/.tools/bin
-FUNCTIONS     := acquire refresh release lease sweep
+# One Lambda function per folder functions/<name> (test/consistency holds
+# the folders to the route table).
+FUNCTIONS     := $(patsubst functions/%/main.go,%,$(wildcard functions/*/main.go))
 LAMBDA_DIR    := build/lambda
 LAMBDA_FLAGS  := -tags lambda.norpc -trimpath -ldflags="-s -w -buildid="
 

@@ -16,15 +16,6 @@ var cliClock = client.SystemClock()
 // defaultTTL is RedDB's default lease TTL.
 const defaultTTL = 60 * time.Second
 
-func init() {
-	register("acquire", command{Summary: "take a lease (exit 3 if another holder has it)", Run: runAcquire})
-	register("refresh", command{Summary: "extend a lease you hold", Run: runRefresh})
-	register("release", command{Summary: "give a lease up", Run: runRelease})
-	register("get", command{Summary: "read a lease and its state", Run: runGet})
-	register("wait", command{Summary: "take a lease, waiting while another holder has it", Run: runWait})
-	register("hold", command{Summary: "hold a lease while a command runs: hold [flags] -- CMD [ARGS...]", Run: runHold})
-}
-
 // leaseFlags are the request fields, shared by the subcommands that name
 // them.
 type leaseFlags struct {

@@ -71,7 +71,7 @@ func cli(ctx context.Context, t *testing.T, args ...string) cliResult {
 
 func cliWith(ctx context.Context, t *testing.T, stdout, stderr *syncBuffer, args ...string) cliResult {
 	t.Helper()
-	c, ok := commands[args[0]]
+	c, ok := commands()[args[0]]
 	if !ok {
 		t.Fatalf("subcommand %q not registered", args[0])
 	}

@@ -1,7 +1,7 @@
 // Command redlease is the local side of redlease: `redlease serve` runs the
 // HTTP API on this machine, and the client subcommands talk to a deployed
-// or local service. Subcommands live in their own files and add themselves
-// to the registry below from init(), so this file only dispatches.
+// or local service. Subcommands live in their own files; the table in
+// commands below names each once, so this file only lists and dispatches.
 package main
 
 import (
@@ -32,16 +32,19 @@ type command struct {
 	Run     func(ctx context.Context, e env, args []string) error
 }
 
-// commands is the registry; filled by register from init functions.
-var commands = map[string]command{}
-
-// register adds a subcommand. It panics on a duplicate name, a programming
-// error that must not reach a release.
-func register(name string, c command) {
-	if _, dup := commands[name]; dup {
-		panic("redlease: subcommand registered twice: " + name)
+// commands is the table of subcommands, by name; a fresh map on every
+// call, so nothing can change it behind the dispatcher's back (and a name
+// given twice does not compile).
+func commands() map[string]command {
+	return map[string]command{
+		"serve":   {Summary: "run the lease HTTP API locally (file backend in ./.redlease by default)", Run: serve},
+		"acquire": {Summary: "take a lease (exit 3 if another holder has it)", Run: runAcquire},
+		"refresh": {Summary: "extend a lease you hold", Run: runRefresh},
+		"release": {Summary: "give a lease up", Run: runRelease},
+		"get":     {Summary: "read a lease and its state", Run: runGet},
+		"wait":    {Summary: "take a lease, waiting while another holder has it", Run: runWait},
+		"hold":    {Summary: "hold a lease while a command runs: hold [flags] -- CMD [ARGS...]", Run: runHold},
 	}
-	commands[name] = c
 }
 
 // usageError marks a mistake in the command line: exit status 2.
@@ -65,7 +68,7 @@ func run(ctx context.Context, e env, args []string) int {
 		}
 		return 0
 	}
-	c, ok := commands[args[0]]
+	c, ok := commands()[args[0]]
 	if !ok {
 		fmt.Fprintf(e.Stderr, "redlease: unknown command %q\n", args[0])
 		usage(e.Stderr)
@@ -94,8 +97,9 @@ func run(ctx context.Context, e env, args []string) int {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: redlease <command> [flags]")
 	fmt.Fprintln(w, "\ncommands:")
-	for _, name := range slices.Sorted(maps.Keys(commands)) {
-		fmt.Fprintf(w, "  %-10s %s\n", name, commands[name].Summary)
+	table := commands()
+	for _, name := range slices.Sorted(maps.Keys(table)) {
+		fmt.Fprintf(w, "  %-10s %s\n", name, table[name].Summary)
 	}
 	fmt.Fprintln(w, "\nRun 'redlease <command> -h' for a command's flags.")
 }

@@ -10,21 +10,11 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
 	"github.com/redlease/redlease/internal/config"
 	"github.com/redlease/redlease/internal/wire"
-	"github.com/redlease/redlease/pkg/api"
 	"github.com/redlease/redlease/pkg/api/httpserver"
 	"github.com/redlease/redlease/pkg/observe"
 )
-
-func init() {
-	register("serve", command{
-		Summary: "run the lease HTTP API locally (file backend in ./.redlease by default)",
-		Run:     serve,
-	})
-}
 
 // shutdownTimeout bounds how long in-flight requests may finish after
 // SIGINT or SIGTERM.
@@ -106,29 +96,18 @@ func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, log 
 	return nil
 }
 
-// buildHTTP wires config → store → service → core → net/http adapter, the
-// same chain the Lambda functions use.
+// buildHTTP wires the App and its faces, as the Lambda functions do
+// (wire.Load, App.Face), behind the net/http adapter.
 func buildHTTP(ctx context.Context, cfg config.Config, log *slog.Logger) (http.Handler, error) {
-	var awsCfg aws.Config
-	var err error
-	if cfg.NeedsAWS() {
-		if awsCfg, err = wire.AWSConfig(ctx); err != nil {
-			return nil, err
-		}
-	}
-	store, err := wire.Store(ctx, cfg, awsCfg)
+	app, err := wire.Load(ctx, cfg, false)
 	if err != nil {
 		return nil, err
 	}
-	svc, err := wire.Service(cfg, store)
+	face, err := app.Face(log, nil, nil) // every operation; no EMF locally: nothing ships it
 	if err != nil {
 		return nil, err
 	}
-	core, err := api.New(api.Config{Service: svc, Logger: log}) // no EMF locally: nothing ships it
-	if err != nil {
-		return nil, err
-	}
-	return httpserver.Handler(core), nil
+	return httpserver.Handler(face), nil
 }
 
 func dataDirOf(cfg config.Config) string {

@@ -1,11 +1,9 @@
-// Command release is the Lambda function behind POST /v1/release (API Gateway HTTP
-// API payload 2.0 or REST proxy 1.0). Build with -tags lambda.norpc for the
-// provided.al2023 runtime; see pkg/api/lambdafn for what it wires.
+// Command release is a Lambda function behind API Gateway (HTTP API payload
+// 2.0 or REST proxy 1.0): it serves the routes that api.Routes assigns to
+// function "release". Build with -tags lambda.norpc for the provided.al2023
+// runtime (make lambdas); internal/lambdafn is what it wires.
 package main
 
-import (
-	"github.com/redlease/redlease/pkg/api"
-	"github.com/redlease/redlease/pkg/api/lambdafn"
-)
+import "github.com/redlease/redlease/internal/lambdafn"
 
-func main() { lambdafn.Main(api.OpRelease) }
+func main() { lambdafn.Start("release", lambdafn.API) }

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"encoding/json"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
@@ -22,18 +23,36 @@ const StageName = "$default"
 // Route describes one API route.
 type Route struct {
 	Function string
-	Method   awsapigatewayv2.HttpMethod
+	Methods  []awsapigatewayv2.HttpMethod
 	Path     string
-	// ArnPath is the route path as it appears in execute-api ARNs.
-	ArnPath string
 }
 
-// Routes is the public API; every route requires SigV4 (AWS_IAM).
+var (
+	post = []awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_POST}
+	get  = []awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET}
+)
+
+// Routes is the public API; every route requires SigV4 (AWS_IAM). It is
+// the service's route table (api.Routes in the root module) as the stack
+// deploys it: this module cannot import the root, so the root's
+// test/consistency reads this declaration and fails when the two differ.
 var Routes = []Route{
-	{FnAcquire, awsapigatewayv2.HttpMethod_POST, "/v1/acquire", "/v1/acquire"},
-	{FnRefresh, awsapigatewayv2.HttpMethod_POST, "/v1/refresh", "/v1/refresh"},
-	{FnRelease, awsapigatewayv2.HttpMethod_POST, "/v1/release", "/v1/release"},
-	{FnLease, awsapigatewayv2.HttpMethod_GET, "/v1/leases/{database_key+}", "/v1/leases/*"},
+	{FnAcquire, post, "/v1/acquire"},
+	{FnRefresh, post, "/v1/refresh"},
+	{FnRelease, post, "/v1/release"},
+	{FnLease, get, "/v1/leases/{database_key+}"},
+}
+
+// arnPath is a route path as execute-api ARNs name it: each path
+// parameter is a wildcard ("/v1/leases/{database_key+}" -> "/v1/leases/*").
+func arnPath(path string) string {
+	segs := strings.Split(path, "/")
+	for i, s := range segs {
+		if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
+			segs[i] = "*"
+		}
+	}
+	return strings.Join(segs, "/")
 }
 
 type api struct {
@@ -157,7 +176,7 @@ func (s *LeaseStack) buildAPI() *api {
 			})
 		a.http.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 			Path:        jsii.String(r.Path),
-			Methods:     &[]awsapigatewayv2.HttpMethod{r.Method},
+			Methods:     &r.Methods,
 			Integration: integration,
 			Authorizer:  authorizer,
 		})
@@ -165,9 +184,11 @@ func (s *LeaseStack) buildAPI() *api {
 
 	// The policy operators attach to RedDB instance roles: invoke exactly these
 	// routes on this API's default stage, nothing else.
-	resources := make([]*string, 0, len(Routes))
+	var resources []*string
 	for _, r := range Routes {
-		resources = append(resources, a.http.ArnForExecuteApi(jsii.String(string(r.Method)), jsii.String(r.ArnPath), jsii.String(StageName)))
+		for _, m := range r.Methods {
+			resources = append(resources, a.http.ArnForExecuteApi(jsii.String(string(m)), jsii.String(arnPath(r.Path)), jsii.String(StageName)))
+		}
 	}
 	s.CallerPolicy = awsiam.NewManagedPolicy(s.Stack, jsii.String("CallerPolicy"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("Attach to RedDB instance roles: call the redlease lease API (" + *s.StackName() + ")"),

@@ -25,7 +25,9 @@ const (
 )
 
 // Function names: each is both the Lambda construct id and the directory under
-// LambdaDir that holds the bootstrap binary.
+// LambdaDir that holds the bootstrap binary. They are the root module's
+// functions (lambdafn.Functions: the functions/ folders), which
+// test/consistency holds FunctionNames and Routes to.
 const (
 	FnAcquire = "acquire"
 	FnRefresh = "refresh"
@@ -39,7 +41,7 @@ var FunctionNames = []string{FnAcquire, FnRefresh, FnRelease, FnLease, FnSweep}
 
 // Defaults. Memory and timeouts are explained in defaultsFor and the README.
 const (
-	DefaultLeasePrefix          = "leases/"
+	DefaultLeasePrefix          = "leases/" // lease.DefaultPrefix; test/consistency checks
 	DefaultTTLMinMs             = 1000
 	DefaultTTLMaxMs             = 86400000
 	DefaultLogLevel             = "info"

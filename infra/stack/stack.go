@@ -16,7 +16,9 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// Environment variable names read by the functions.
+// Environment variable names read by the functions: internal/config's
+// names (config.Vars in the root module), which test/consistency holds
+// every REDLEASE_ name in this package to.
 const (
 	EnvBackend  = "REDLEASE_BACKEND"
 	EnvBucket   = "REDLEASE_BUCKET"

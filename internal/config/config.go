@@ -29,6 +29,13 @@ const (
 	EnvEventBus    = "REDLEASE_EVENT_BUS"
 )
 
+// Vars returns the name of every variable FromEnv reads (a test holds it
+// to what FromEnv asks for, and the stack's environment to it).
+func Vars() []string {
+	return []string{EnvBackend, EnvDataDir, EnvBucket, EnvPrefix, EnvS3PathStyle, EnvTable,
+		EnvTTLMinMs, EnvTTLMaxMs, EnvLogLevel, EnvEventBus}
+}
+
 // The storage backends.
 const (
 	BackendFile     = "file"
@@ -41,7 +48,7 @@ const (
 const (
 	DefaultBackend = BackendFile
 	DefaultDataDir = ".redlease"
-	DefaultPrefix  = "leases/"
+	DefaultPrefix  = lease.DefaultPrefix
 )
 
 // Config is one deployment's settings.

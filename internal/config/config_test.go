@@ -88,3 +88,23 @@ func TestFromEnvRejectsBadValues(t *testing.T) {
 		})
 	}
 }
+
+// Vars is exactly what FromEnv asks the environment for, so the stack's
+// environment can be checked against it.
+func TestVarsAreWhatFromEnvReads(t *testing.T) {
+	t.Parallel()
+	asked := map[string]bool{}
+	if _, err := FromEnv(func(name string) string { asked[name] = true; return "" }); err != nil {
+		t.Fatal(err)
+	}
+	vars := Vars()
+	for _, name := range vars {
+		if !asked[name] {
+			t.Errorf("Vars lists %s, which FromEnv never reads", name)
+		}
+		delete(asked, name)
+	}
+	for name := range asked {
+		t.Errorf("FromEnv reads %s, which Vars does not list", name)
+	}
+}

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/redlease/redlease/internal/jsonstr"
+	"github.com/redlease/redlease/pkg/internal/jsonstr"
 	"github.com/redlease/redlease/pkg/lease"
 )
 

@@ -3,11 +3,20 @@
 // mapping of domain errors to statuses and codes, response bodies, and one
 // log line and one metrics line per request.
 //
-// It is transport-neutral. A Request is a method, a path, headers and a body
-// already read; a Response is a status, headers and a body. The adapters in
-// the subpackages only translate: apigw from API Gateway events (HTTP API
-// payload 2.0 and REST proxy 1.0) for the Lambda functions, httpserver from
-// net/http for the local server. Both therefore answer byte for byte alike.
+// It is transport-neutral. A Request is a method, a path (and the route
+// template a gateway matched), headers and a body to read; a Response is a
+// status, headers and a body. A Face answers Requests: Handler is the JSON
+// lease API, and a second protocol (RedDB's object protocol under
+// /v1/reddb/) is a sibling Face on the same Service, joined to it by a Mux
+// that routes by path prefix. The adapters in the subpackages take any Face
+// and only translate: apigw from API Gateway events (HTTP API payload 2.0
+// and REST proxy 1.0) for the Lambda functions, httpserver from net/http for
+// the local server. Both therefore answer byte for byte alike.
+//
+// Routes (routes.go) is the one declaration of the routes: method, path
+// template, operation, the Lambda function that serves it and where the key
+// is. The Handler routes by it; tests hold api/openapi.yaml, the stack
+// (infra/stack), the functions/ folders and the Makefile to it.
 //
 // Decisions where the contract is silent (extensions, none of which change
 // a documented answer):

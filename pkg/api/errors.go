@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/redlease/redlease/pkg/lease"
@@ -153,8 +154,8 @@ func notFoundRoute() *apiError {
 		Code: CodeNotFound, Message: "no such route"}}
 }
 
-func methodNotAllowed(method string, op Op) *apiError {
-	allow := op.Method()
+func methodNotAllowed(method string, methods []string) *apiError {
+	allow := strings.Join(methods, ", ")
 	return &apiError{status: http.StatusMethodNotAllowed, allow: allow, detail: errorDetail{
 		Code: CodeMethodNotAllowed, Message: fmt.Sprintf("method %s is not allowed here; use %s", method, allow)}}
 }

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -68,7 +69,7 @@ func FuzzServeBody(f *testing.F) {
 		if len(path) > 10 && path[:10] == "/v1/leases" {
 			method = http.MethodGet
 		}
-		req := api.Request{Method: method, Path: path, Header: http.Header{"Content-Type": {"application/json"}}, Body: body}
+		req := api.Request{Method: method, Path: path, Header: http.Header{"Content-Type": {"application/json"}}, Body: bytes.NewReader(body)}
 		resp := e.Handler.Serve(context.Background(), req)
 		apitest.CheckContractAnswer(t, resp.Status, resp.Body)
 	})

@@ -30,11 +30,13 @@ type Config struct {
 	// 16 random bytes in hex when nil.
 	NewRequestID func() string
 	// Ops restricts the handler to some operations (a Lambda function serves
-	// one route); others answer 404 not_found. All operations when empty.
+	// its routes' operations, api.OpsOf); others answer 404 not_found. All
+	// operations when empty.
 	Ops []Op
 }
 
-// Handler serves the contract. It is safe for concurrent use.
+// Handler serves the contract: the JSON lease API, one Face. It is safe
+// for concurrent use.
 type Handler struct {
 	svc     *lease.Service
 	log     *slog.Logger
@@ -60,11 +62,12 @@ func New(cfg Config) (*Handler, error) {
 	if h.newID == nil {
 		h.newID = randomID
 	}
+	all := Ops()
 	if len(h.ops) == 0 {
-		h.ops = Ops
+		h.ops = all
 	}
 	for _, op := range h.ops {
-		if !slices.Contains(Ops, op) {
+		if !slices.Contains(all, op) {
 			return nil, fmt.Errorf("api: unknown operation %q", op)
 		}
 	}
@@ -114,13 +117,24 @@ func (h *Handler) Serve(ctx context.Context, req Request) (resp Response) {
 
 // dispatch routes, decodes and calls the Service.
 func (h *Handler) dispatch(ctx context.Context, req Request) (any, outcome, *apiError) {
-	op, key, found, err := route(req.Path, req.PathParams)
+	rt, raw, found := lookup(req)
+	var (
+		op  Op
+		key string
+		err error
+	)
+	if found {
+		op = rt.Op
+		if rt.Key == KeyInPath {
+			key, err = unescapeKey(raw)
+		}
+	}
 	out := outcome{op: op, key: key}
 	if !found || !slices.Contains(h.ops, op) {
 		return nil, out, notFoundRoute()
 	}
-	if req.Method != op.Method() {
-		return nil, out, methodNotAllowed(req.Method, op)
+	if !slices.Contains(rt.Methods, req.Method) {
+		return nil, out, methodNotAllowed(req.Method, rt.Methods)
 	}
 	if err != nil {
 		out.err = err
@@ -135,18 +149,19 @@ func (h *Handler) dispatch(ctx context.Context, req Request) (any, outcome, *api
 		out.holder, out.generation = snap.Lease.HolderID, snap.Lease.Generation
 		return readBody{Lease: snap.Lease, State: snap.State, ExpiresInMs: snap.ExpiresInMs}, out, nil
 	}
-	if len(req.Body) > MaxBodyBytes {
+	body, unreadable := readRequestBody(req.Body, MaxBodyBytes+1)
+	if len(body) > MaxBodyBytes {
 		return nil, out, tooLarge()
 	}
 	if err := checkContentType(req.Header); err != nil {
 		out.err = err
 		return nil, out, toAPIError(err)
 	}
-	if req.BodyInvalid != "" {
-		out.err = invalidField(fieldBody, req.BodyInvalid)
+	if unreadable != "" {
+		out.err = invalidField(fieldBody, unreadable)
 		return nil, out, toAPIError(out.err)
 	}
-	l, err := h.mutate(ctx, op, req.Body, &out)
+	l, err := h.mutate(ctx, op, body, &out)
 	out.err = err
 	if err != nil {
 		return nil, out, toAPIError(err)

@@ -21,7 +21,7 @@ func jsonHeader() http.Header {
 }
 
 func post(path, body string) api.Request {
-	return api.Request{Method: http.MethodPost, Path: path, Header: jsonHeader(), Body: []byte(body)}
+	return api.Request{Method: http.MethodPost, Path: path, Header: jsonHeader(), Body: strings.NewReader(body)}
 }
 
 func get(path string) api.Request {

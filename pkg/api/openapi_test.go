@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -98,7 +99,7 @@ func TestResponsesConformToOpenAPI(t *testing.T) {
 		{"read missing", 72000, get("/v1/leases/main"), 404, nil},
 		{"read bad key", 72000, get("/v1/leases/a/../b"), 400, nil},
 		{"invalid body", 72000, post("/v1/acquire", `{"database_key":"k"}`), 400, nil},
-		{"invalid content type", 72000, api.Request{Method: "POST", Path: "/v1/release", Header: http.Header{}, Body: []byte(`{}`)}, 400, nil},
+		{"invalid content type", 72000, api.Request{Method: "POST", Path: "/v1/release", Header: http.Header{}, Body: strings.NewReader(`{}`)}, 400, nil},
 		{"too large", 72000, post("/v1/refresh", strings.Repeat(" ", api.MaxBodyBytes+1)), 413, nil},
 		{"method not allowed", 72000, get("/v1/release"), 405, nil},
 		{"lost race", 0, post("/v1/acquire", acquire), 409, broken(&apitest.Broken{WriteErr: &lease.PreconditionError{}})},
@@ -117,13 +118,18 @@ func TestResponsesConformToOpenAPI(t *testing.T) {
 			env = s.env
 		}
 		at(s.atMs)
+		var body []byte
+		if s.req.Body != nil {
+			body, _ = io.ReadAll(s.req.Body) // kept for the spec's check of the request
+			s.req.Body = bytes.NewReader(body)
+		}
 		resp := env.Handler.Serve(ctx, s.req)
 		if resp.Status != s.status {
 			t.Errorf("%s: status %d %s, want %d", s.name, resp.Status, resp.Body, s.status)
 			continue
 		}
 		route, params := specRoute(t, doc, s.req)
-		httpReq, err := http.NewRequest(s.req.Method, "http://127.0.0.1:8080"+s.req.Path, bytes.NewReader(s.req.Body))
+		httpReq, err := http.NewRequest(s.req.Method, "http://127.0.0.1:8080"+s.req.Path, bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}

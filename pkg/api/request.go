@@ -1,103 +1,86 @@
 package api
 
 import (
+	"context"
+	"errors"
+	"io"
 	"net/http"
-	"net/url"
-	"strings"
 )
 
-// MaxBodyBytes is the largest request body the contract accepts (16 KiB).
-// Adapters read at most MaxBodyBytes+1 bytes, so that the core can tell
-// "too large" without holding more.
+// MaxBodyBytes is the largest request body the lease contract accepts
+// (16 KiB). The Handler reads at most MaxBodyBytes+1 bytes, so that it can
+// tell "too large" without holding more.
 const MaxBodyBytes = 16 << 10
 
-// Request is one HTTP request, already read, whatever carried it.
+// HeaderRequestID carries the request id on every response.
+const HeaderRequestID = "X-Request-Id"
+
+// Face is one protocol served over the lease service: it answers a
+// Request with a Response. Handler is the JSON lease API; the RedDB object
+// protocol is another face with the same shape. The transport adapters
+// (apigw, httpserver) take a Face, so they serve either, or a Mux of both.
+// A Face must be safe for concurrent use and must not panic.
+type Face interface {
+	Serve(ctx context.Context, req Request) Response
+}
+
+// Request is one HTTP request, whatever carried it.
 type Request struct {
 	Method string
-	// Path is either a route template as API Gateway names it (for example
-	// "/v1/leases/{database_key+}", with the key in PathParams) or the
-	// request path as sent, still percent-encoded.
-	Path       string
+	// Path is the request path as sent, still percent-encoded, without an
+	// API Gateway stage prefix.
+	Path string
+	// Route is the route template the gateway matched, as it names it
+	// ("/v1/leases/{database_key+}"), with its parameters in PathParams.
+	// Empty when no gateway routed the request (the local server, a
+	// $default route). A face uses a Route it knows and otherwise Path, so
+	// adapters pass both on without knowing which routes exist.
+	Route      string
 	PathParams map[string]string
 	Header     http.Header
-	Body       []byte
-	// BodyInvalid, when not empty, says why the transport could not
-	// produce the body (an API Gateway body that is not valid base64).
-	BodyInvalid string
+	// Body is read by the face, which alone knows how much of it it
+	// accepts: the JSON API reads at most MaxBodyBytes+1 bytes, the object
+	// face streams large bodies through. nil is an empty body. A read error
+	// answers as an invalid body; a *BodyError says why.
+	Body io.Reader
 	// RequestID identifies the request in the response and every log line;
-	// the Handler makes one when empty.
+	// the face makes one when empty.
 	RequestID string
 }
 
-// Response is what the transport sends back.
+// Response is what the transport sends back. Its body is bytes: every
+// answer of the JSON API is small. (Requests are readers because their
+// size is the client's choice.)
 type Response struct {
 	Status int
 	Header map[string]string
 	Body   []byte
 }
 
-// Op names one operation of the contract; it is also the route's name in
-// logs and metrics.
-type Op string
-
-// The operations of the contract.
-const (
-	OpAcquire Op = "acquire"
-	OpRefresh Op = "refresh"
-	OpRelease Op = "release"
-	OpGet     Op = "get"
-)
-
-// Ops lists every operation.
-var Ops = []Op{OpAcquire, OpRefresh, OpRelease, OpGet}
-
-// Route paths. KeyParam is the greedy path parameter of the read route,
-// PathGetRoute the read route's template as API Gateway names it.
-const (
-	PathAcquire  = "/v1/acquire"
-	PathRefresh  = "/v1/refresh"
-	PathRelease  = "/v1/release"
-	PathLeases   = "/v1/leases/"
-	KeyParam     = "database_key"
-	PathGetRoute = PathLeases + "{" + KeyParam + "+}"
-)
-
-// HeaderRequestID carries the request id on every response.
-const HeaderRequestID = "X-Request-Id"
-
-// Method returns the HTTP method of op.
-func (op Op) Method() string {
-	if op == OpGet {
-		return http.MethodGet
-	}
-	return http.MethodPost
+// BodyError is a transport's reason why the request body cannot be read,
+// in words for the client ("is marked base64-encoded but is not valid
+// base64"); adapters return it from Request.Body.
+type BodyError struct {
+	Reason string
 }
 
-// route resolves a path to an operation and, for the read, the database
-// key percent-decoded once. ok is false for an unknown route.
-func route(path string, params map[string]string) (op Op, key string, ok bool, err error) {
-	switch path {
-	case PathAcquire:
-		return OpAcquire, "", true, nil
-	case PathRefresh:
-		return OpRefresh, "", true, nil
-	case PathRelease:
-		return OpRelease, "", true, nil
-	case PathGetRoute:
-		key, err = unescapeKey(params[KeyParam])
-		return OpGet, key, true, err
-	}
-	if rest, found := strings.CutPrefix(path, PathLeases); found {
-		key, err = unescapeKey(rest)
-		return OpGet, key, true, err
-	}
-	return "", "", false, nil
-}
+func (e *BodyError) Error() string { return "body " + e.Reason }
 
-func unescapeKey(raw string) (string, error) {
-	key, err := url.PathUnescape(raw)
-	if err != nil {
-		return "", invalidField(KeyParam, "is not a valid percent-encoded path")
+// bodyUnreadable is the reason given for a read error that is no BodyError.
+const bodyUnreadable = "could not be read completely"
+
+// readRequestBody reads at most limit bytes of body. A read error comes back as
+// the reason the body is invalid, alongside what was read before it.
+func readRequestBody(body io.Reader, limit int64) ([]byte, string) {
+	if body == nil {
+		return nil, ""
 	}
-	return key, nil
+	b, err := io.ReadAll(io.LimitReader(body, limit))
+	if err == nil {
+		return b, ""
+	}
+	if be, ok := errors.AsType[*BodyError](err); ok {
+		return b, be.Reason
+	}
+	return b, bodyUnreadable
 }

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/redlease/redlease/internal/jsonstr"
+	"github.com/redlease/redlease/pkg/internal/jsonstr"
 )
 
 // Field names of the stored object. RedDB reads the first six; the rest are

@@ -31,7 +31,8 @@ var (
 	// ErrExhausted: the fencing token cannot grow any further.
 	ErrExhausted = errors.New("fencing token exhausted")
 	// ErrPrecondition is a backend's answer to a compare-and-swap whose
-	// expectation did not hold. The Service never returns it.
+	// expectation did not hold. Of the Service's methods only
+	// MarkExpiryReported returns it, since its caller names the version.
 	ErrPrecondition = errors.New("precondition failed")
 )
 

@@ -74,9 +74,10 @@ func (l Lease) ExpiresInMs(nowMs uint64) uint64 {
 // that only redlease reads.
 type Record struct {
 	Lease
-	// ExpiryReportedMs is set by the sweep once it published a "Lease
-	// Expired" event for this generation and expiry, so that no later run
-	// reports it again. Any write by the service clears it.
+	// ExpiryReportedMs is set by the sweep (Service.MarkExpiryReported)
+	// once it published a "Lease Expired" event for this generation and
+	// expiry, so that no later run reports it again. Acquire, refresh and
+	// release clear it (rules.go, written).
 	ExpiryReportedMs uint64
 }
 

@@ -136,6 +136,35 @@ func (s *Service) Get(ctx context.Context, key string) (Snapshot, error) {
 	return Snapshot{Lease: l, State: l.StateAt(nowMs), ExpiresInMs: l.ExpiresInMs(nowMs), ReadAtMs: nowMs}, nil
 }
 
+// MarkExpiryReported records on a listed record that the expiry it shows
+// was reported (the sweep published its "Lease Expired" event), so that no
+// later sweep reports it again. It is one conditional write at
+// listed.Version and nothing else: it never re-reads, never retries and
+// never writes over another version, so a record that changed after it was
+// listed is left exactly as its writer left it, and the error matches
+// ErrPrecondition. The key is the store's, as listed; an acquire, refresh
+// or release later drops the mark again (see written).
+func (s *Service) MarkExpiryReported(ctx context.Context, listed Versioned) (Version, error) {
+	key := listed.Record.DatabaseKey
+	if listed.Version == "" {
+		return "", fmt.Errorf("mark %q: %w", key, invalid("version", "must name the listed version"))
+	}
+	next, write, err := decideMarkReported(listed.Record, UnixMs(s.now()))
+	if err != nil {
+		return "", fmt.Errorf("mark %q: %w", key, err)
+	}
+	if !write {
+		return listed.Version, nil
+	}
+	version, err := s.store.Replace(ctx, next, listed.Version)
+	if err != nil {
+		s.cache.drop(key)
+		return "", fmt.Errorf("mark %q: %w", key, err)
+	}
+	s.cache.put(key, Versioned{Record: next, Version: version})
+	return version, nil
+}
+
 type decision func(cur *Record, nowMs uint64) (next Record, write bool, err error)
 
 // mutate runs read, decide, conditional write. A decision taken on a cached

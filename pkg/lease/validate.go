@@ -17,8 +17,15 @@ type Limits struct {
 	MaxTTL          time.Duration
 }
 
-// ObjectSuffix ends every stored object's name.
-const ObjectSuffix = ".lease.json"
+// Where a record is stored: {prefix}{database_key}.lease.json, as RedDB's
+// own lease store names its objects, so both can share a bucket.
+const (
+	// DefaultPrefix is the prefix of every stored object unless a
+	// deployment names another (RedDB's default too).
+	DefaultPrefix = "leases/"
+	// ObjectSuffix ends every stored object's name.
+	ObjectSuffix = ".lease.json"
+)
 
 // DefaultLimits are the contract's defaults. MaxSegmentBytes keeps every
 // segment, plus ".lease.json" and a temporary suffix, under the 255-byte

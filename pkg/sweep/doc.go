@@ -12,12 +12,13 @@
 // released, and carries no expiry_reported_ms. For a candidate the sweep
 //
 //  1. publishes the event, then
-//  2. marks the record: a conditional Replace, at the version it listed,
-//     of the same record with only ExpiryReportedMs set.
+//  2. marks the record through lease.Service.MarkExpiryReported: a
+//     conditional Replace, at the version it listed, of the same record
+//     with only ExpiryReportedMs set (the rule is lease's, in rules.go).
 //
-// Any write by the service (refresh, acquire, release) drops the mark, so a
-// lease refreshed after its expiry and then expired again is reported again:
-// that is a new expiry with a new expires_at_ms.
+// Every other write of the service (acquire, refresh, release) drops the
+// mark, so a lease refreshed after its expiry and then expired again is
+// reported again: that is a new expiry with a new expires_at_ms.
 //
 // Publish-then-mark is deliberate. It gives at-least-once delivery: a crash,
 // timeout or storage failure between the two steps leaves the record

@@ -35,6 +35,8 @@ const (
 
 // Config wires a Sweeper. Store and Publisher are required.
 type Config struct {
+	// Store is listed page by page; the marks are written to it through a
+	// lease.Service (MarkExpiryReported), like every other change of a record.
 	Store     lease.ListingStore
 	Publisher Publisher
 	// Now is the service's clock, which decides what has expired (time.Now
@@ -64,6 +66,7 @@ type Config struct {
 // overlapping runs publish the same expiries twice (see the package doc).
 type Sweeper struct {
 	store     lease.ListingStore
+	marker    *lease.Service // the mark is a lease rule, written through the service
 	pub       Publisher
 	now       func() time.Time
 	pageSize  int
@@ -96,6 +99,13 @@ func New(cfg Config) (*Sweeper, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	// The sweep's own service, on its clock and without the cache: it only
+	// writes marks, each at the version it listed.
+	marker, err := lease.New(lease.Config{Store: cfg.Store, Now: s.now, CacheSize: -1})
+	if err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	s.marker = marker
 	if s.pageSize <= 0 {
 		s.pageSize = DefaultPageSize
 	}
@@ -262,7 +272,6 @@ func (s *Sweeper) process(ctx context.Context, b budget, chunk []candidate, t *R
 			errs[i] = err
 		}
 	}
-	markMs := max(lease.UnixMs(s.now()), 1) // 0 would mean "not reported"
 	for i, c := range chunk {
 		key := c.listed.Record.DatabaseKey
 		if errs[i] != nil {
@@ -272,9 +281,7 @@ func (s *Sweeper) process(ctx context.Context, b budget, chunk []candidate, t *R
 				slog.String("error", errs[i].Error()))
 			continue
 		}
-		next := c.listed.Record
-		next.ExpiryReportedMs = markMs
-		_, err := s.store.Replace(ctx, next, c.listed.Version)
+		_, err := s.marker.MarkExpiryReported(ctx, c.listed)
 		switch {
 		case err == nil:
 			t.Reported++

@@ -6,9 +6,10 @@
 //
 //   - the Lambda entry point (lambda.NewHandler(adapter.Handle).Invoke),
 //     with API Gateway HTTP API 2.0 and REST 1.0 events, on functions built
-//     by lambdafn.Build exactly as functions/<name>/main.go builds them;
-//   - the local server (the cmd/redlease serve wiring: config, wire,
-//     api, httpserver) over real TCP with hand-written HTTP/1.1, so that
+//     by lambdafn.BuildAPI exactly as functions/<name>/main.go builds them,
+//     and routed as the deployed API routes (api.Routes);
+//   - the local server (the cmd/redlease serve wiring: config, wire.Load,
+//     App.Face, httpserver) over real TCP with hand-written HTTP/1.1, so that
 //     nothing a Go client would normalise away is lost.
 //
 // Both transports share one file-backend data directory, seeded with real

@@ -24,13 +24,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/redlease/redlease/internal/config"
+	"github.com/redlease/redlease/internal/lambdafn"
 	"github.com/redlease/redlease/internal/wire"
 	"github.com/redlease/redlease/pkg/api"
 	"github.com/redlease/redlease/pkg/api/httpserver"
-	"github.com/redlease/redlease/pkg/api/lambdafn"
 	"github.com/redlease/redlease/pkg/observe"
 )
 
@@ -51,16 +50,17 @@ type rig struct {
 	dataDir string
 	srvAddr string
 	srvURL  string
-	// fns are the deployed functions, one per route; catchAll serves every
-	// operation, as a function behind a $default route would.
-	fns      map[api.Op]lambda.Handler
+	// fns are the deployed functions, by name (api.Routes says which
+	// serves which route); catchAll serves every operation, as a function
+	// behind a $default route would.
+	fns      map[string]lambda.Handler
 	catchAll lambda.Handler
 }
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
 	ctx := context.Background()
-	r := &rig{dataDir: t.TempDir(), fns: map[api.Op]lambda.Handler{}}
+	r := &rig{dataDir: t.TempDir(), fns: map[string]lambda.Handler{}}
 	env := map[string]string{
 		config.EnvBackend:  config.BackendFile,
 		config.EnvDataDir:  r.dataDir,
@@ -74,52 +74,57 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := wire.Store(ctx, cfg, aws.Config{}) // the file backend needs no AWS
+	app, err := wire.Load(ctx, cfg, false) // the file backend needs no AWS
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := wire.Service(cfg, store)
+	face, err := app.Face(observe.NewLogger(io.Discard, cfg.LogLevel), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	core, err := api.New(api.Config{Service: svc, Logger: observe.NewLogger(io.Discard, cfg.LogLevel)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(httpserver.Handler(core))
+	srv := httptest.NewServer(httpserver.Handler(face))
 	t.Cleanup(srv.Close)
 	r.srvAddr, r.srvURL = srv.Listener.Addr().String(), srv.URL
 
-	for _, op := range api.Ops {
-		a, err := lambdafn.Build(ctx, getenv, io.Discard, op)
+	for _, fn := range api.Functions() {
+		a, err := lambdafn.BuildAPI(ctx, getenv, io.Discard, fn)
 		if err != nil {
-			t.Fatalf("lambdafn.Build(%s): %v", op, err)
+			t.Fatalf("lambdafn.BuildAPI(%s): %v", fn, err)
 		}
-		r.fns[op] = lambda.NewHandler(a.Handle)
+		r.fns[fn] = lambda.NewHandler(a.Handle)
 	}
-	a, err := lambdafn.Build(ctx, getenv, io.Discard)
+	a, err := lambdafn.BuildAPI(ctx, getenv, io.Discard, "")
 	if err != nil {
-		t.Fatalf("lambdafn.Build(all): %v", err)
+		t.Fatalf("lambdafn.BuildAPI(all): %v", err)
 	}
 	r.catchAll = lambda.NewHandler(a.Handle)
 	return r
 }
 
-// deployedRoute is the function API Gateway would route a request to, or
-// false when no route of the deployed API matches (API Gateway answers
+// deployedRoute is the route of the deployed API (api.Routes) that API
+// Gateway would match, or false when none matches (API Gateway answers
 // those itself).
-func deployedRoute(method, path string) (api.Op, bool) {
-	switch {
-	case method == http.MethodPost && path == api.PathAcquire:
-		return api.OpAcquire, true
-	case method == http.MethodPost && path == api.PathRefresh:
-		return api.OpRefresh, true
-	case method == http.MethodPost && path == api.PathRelease:
-		return api.OpRelease, true
-	case method == http.MethodGet && strings.HasPrefix(path, api.PathLeases) && len(path) > len(api.PathLeases):
-		return api.OpGet, true // a greedy parameter needs at least one character
+func deployedRoute(method, path string) (api.Route, bool) {
+	for _, rt := range api.Routes() {
+		if !slices.Contains(rt.Methods, method) {
+			continue
+		}
+		prefix, _, greedy := rt.Param()
+		if !greedy && path == rt.Path ||
+			greedy && strings.HasPrefix(path, prefix) && len(path) > len(prefix) { // a greedy parameter needs at least one character
+			return rt, true
+		}
 	}
-	return "", false
+	return api.Route{}, false
+}
+
+// routed is how API Gateway hands a matched route over: the template, and
+// the greedy parameter's value if the route has one.
+func routed(rt api.Route, path string) (template string, params map[string]string) {
+	if prefix, name, greedy := rt.Param(); greedy {
+		params = map[string]string{name: strings.TrimPrefix(path, prefix)}
+	}
+	return rt.Path, params
 }
 
 // eventPath is the path as an event can carry it: JSON strings hold no
@@ -154,16 +159,13 @@ func eventBody(body string) (string, bool) {
 func (r *rig) invokeV2(t *testing.T, rq request, gwID string) answer {
 	t.Helper()
 	path := eventPath(rq.path)
-	op, routed := deployedRoute(rq.method, rq.path)
+	rt, matched := deployedRoute(rq.method, rq.path)
 	fn, routeKey := r.catchAll, "$default"
 	var params map[string]string
-	if routed {
-		fn = r.fns[op]
-		routeKey = rq.method + " " + path
-		if op == api.OpGet {
-			routeKey = "GET " + api.PathGetRoute
-			params = map[string]string{api.KeyParam: strings.TrimPrefix(path, api.PathLeases)}
-		}
+	if matched {
+		var template string
+		template, params = routed(rt, path)
+		fn, routeKey = r.fns[rt.Function], rq.method+" "+template
 	}
 	headers := map[string]string{"host": "abc123.execute-api.eu-west-1.amazonaws.com", "x-request-id": clientRequestID}
 	if rq.ctype != "" {
@@ -193,15 +195,12 @@ func (r *rig) invokeV2(t *testing.T, rq request, gwID string) answer {
 func (r *rig) invokeV1(t *testing.T, rq request, gwID string) answer {
 	t.Helper()
 	path := eventPath(rq.path)
-	op, routed := deployedRoute(rq.method, rq.path)
+	rt, matched := deployedRoute(rq.method, rq.path)
 	fn, resource := r.catchAll, "/{proxy+}"
 	params := map[string]string{"proxy": strings.TrimPrefix(path, "/")}
-	if routed {
-		fn, resource, params = r.fns[op], path, nil
-		if op == api.OpGet {
-			resource = api.PathGetRoute
-			params = map[string]string{api.KeyParam: strings.TrimPrefix(path, api.PathLeases)}
-		}
+	if matched {
+		fn = r.fns[rt.Function]
+		resource, params = routed(rt, path)
 	}
 	headers := map[string]string{"Host": "q1w2e3.execute-api.eu-west-1.amazonaws.com", "X-Request-Id": clientRequestID}
 	if rq.ctype != "" {

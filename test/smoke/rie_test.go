@@ -26,13 +26,11 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/redlease/redlease/internal/lambdafn"
 )
 
 var repoRoot = filepath.Join("..", "..")
-
-// apiFunctions are this repository's API functions; sweep is added when
-// functions/sweep exists.
-var apiFunctions = []string{"acquire", "refresh", "release", "lease"}
 
 // build compiles one function exactly as for deployment.
 func build(t *testing.T, fn, arch, out string) int64 {
@@ -185,10 +183,7 @@ func TestLambdaBootstrapsUnderRIE(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("the bootstraps are linux binaries")
 	}
-	fns := apiFunctions
-	if _, err := os.Stat(filepath.Join(repoRoot, "functions", "sweep", "main.go")); err == nil {
-		fns = append(fns[:len(fns):len(fns)], "sweep")
-	}
+	fns := lambdafn.Functions()
 
 	// Prebuilt bootstraps (make lambdas) when REDLEASE_LAMBDA_DIR names
 	// them, else built here with the same flags.

@@ -1,7 +1,10 @@
-// Package apigw adapts API Gateway's Lambda proxy events to the api core:
+// Package apigw adapts API Gateway's Lambda proxy events to an api.Face:
 // HTTP API payload format 2.0 (events.APIGatewayV2HTTPRequest) and REST API
 // proxy integration 1.0 (events.APIGatewayProxyRequest). It translates and
 // nothing else, so a Lambda function answers exactly like the local server.
+// It knows no route: it hands over the path as sent (a named stage's
+// prefix taken off) and the route template the gateway matched, and the
+// face routes.
 package apigw
 
 import (
@@ -10,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 
@@ -19,41 +23,43 @@ import (
 	"github.com/redlease/redlease/pkg/api"
 )
 
-// Adapter turns API Gateway events into api.Requests for one core Handler.
+// Adapter turns API Gateway events into api.Requests for one face.
 type Adapter struct {
-	core *api.Handler
+	face api.Face
 }
 
-// New returns an adapter for core.
-func New(core *api.Handler) *Adapter { return &Adapter{core: core} }
+// New returns an adapter for face (an *api.Handler, or an *api.Mux of
+// faces).
+func New(face api.Face) *Adapter { return &Adapter{face: face} }
 
 // HandleV2 serves an HTTP API (payload format 2.0) event.
 func (a *Adapter) HandleV2(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	req := api.Request{
 		Method:     ev.RequestContext.HTTP.Method,
-		Path:       pathV2(ev),
+		Path:       withoutStage(ev.RawPath, ev.RequestContext.Stage),
+		Route:      routeOf(ev.RouteKey),
 		PathParams: ev.PathParameters,
 		Header:     header(ev.Headers, nil),
+		Body:       body(ev.Body, ev.IsBase64Encoded),
 		RequestID:  requestID(ctx, ev.RequestContext.RequestID),
 	}
-	resp := a.serve(ctx, req, ev.Body, ev.IsBase64Encoded)
+	resp := a.face.Serve(ctx, req)
 	return events.APIGatewayV2HTTPResponse{StatusCode: resp.Status, Headers: resp.Header, Body: string(resp.Body)}, nil
 }
 
 // HandleV1 serves a REST API proxy (payload format 1.0) event.
 func (a *Adapter) HandleV1(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	path := ev.Path
-	if ev.Resource == api.PathGetRoute || isRoute(ev.Resource) {
-		path = ev.Resource // the route template: the stage or base path is not in it
-	}
 	req := api.Request{
-		Method:     ev.HTTPMethod,
-		Path:       path,
+		Method: ev.HTTPMethod,
+		Path:   ev.Path,
+		// The resource template: the stage and any base path are not in it.
+		Route:      ev.Resource,
 		PathParams: ev.PathParameters,
 		Header:     header(ev.Headers, ev.MultiValueHeaders),
+		Body:       body(ev.Body, ev.IsBase64Encoded),
 		RequestID:  requestID(ctx, ev.RequestContext.RequestID),
 	}
-	resp := a.serve(ctx, req, ev.Body, ev.IsBase64Encoded)
+	resp := a.face.Serve(ctx, req)
 	return events.APIGatewayProxyResponse{StatusCode: resp.Status, Headers: resp.Header, Body: string(resp.Body)}, nil
 }
 
@@ -88,45 +94,48 @@ func (a *Adapter) Handle(ctx context.Context, payload json.RawMessage) (any, err
 	return nil, errors.New("apigw: payload is not an API Gateway event (no version 2.0, no httpMethod)")
 }
 
-// serve decodes the body and calls the core. A base64 body is checked
-// against the limit before decoding, so an oversized one is never held
-// twice.
-func (a *Adapter) serve(ctx context.Context, req api.Request, body string, b64 bool) api.Response {
-	switch {
-	case !b64:
-		req.Body = []byte(body)
-	case base64.StdEncoding.DecodedLen(len(body)) > api.MaxBodyBytes+3:
-		// Certainly over the limit: hand the core a body that is.
-		req.Body = make([]byte, api.MaxBodyBytes+1)
-	default:
-		decoded, err := base64.StdEncoding.DecodeString(body)
-		if err != nil {
-			req.BodyInvalid = "is marked base64-encoded but is not valid base64"
-		}
-		req.Body = decoded
+// invalidBase64 is what the client is told about a body API Gateway marked
+// base64-encoded that is not.
+const invalidBase64 = "is marked base64-encoded but is not valid base64"
+
+// body hands the event's body to the face as a reader. A base64 body is
+// decoded as the face reads it, so an oversized one is never held twice.
+func body(s string, b64 bool) io.Reader {
+	if !b64 {
+		return strings.NewReader(s)
 	}
-	return a.core.Serve(ctx, req)
+	return base64Body{base64.NewDecoder(base64.StdEncoding, strings.NewReader(s))}
 }
 
-// pathV2 prefers the route key ("POST /v1/acquire"), which names the route
-// without the stage, and falls back to the raw path for the $default route,
-// with a named stage's prefix taken off.
-func pathV2(ev events.APIGatewayV2HTTPRequest) string {
-	if _, path, ok := strings.Cut(ev.RouteKey, " "); ok && (path == api.PathGetRoute || isRoute(path)) {
+// base64Body reports invalid base64 as an *api.BodyError.
+type base64Body struct{ r io.Reader }
+
+func (b base64Body) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = &api.BodyError{Reason: invalidBase64}
+	}
+	return n, err
+}
+
+// routeOf is the path of a route key ("POST /v1/acquire" -> "/v1/acquire");
+// empty for the $default route.
+func routeOf(routeKey string) string {
+	if _, path, ok := strings.Cut(routeKey, " "); ok {
 		return path
 	}
-	path := ev.RawPath
-	if stage := ev.RequestContext.Stage; stage != "" && stage != "$default" {
+	return ""
+}
+
+// withoutStage takes a named stage's prefix off the raw path ("/prod/v1/x"
+// -> "/v1/x"); the $default stage has none.
+func withoutStage(path, stage string) string {
+	if stage != "" && stage != "$default" {
 		if rest, ok := strings.CutPrefix(path, "/"+stage+"/"); ok {
-			path = "/" + rest
+			return "/" + rest
 		}
 	}
 	return path
-}
-
-// isRoute reports whether p is one of the body-carrying routes.
-func isRoute(p string) bool {
-	return p == api.PathAcquire || p == api.PathRefresh || p == api.PathRelease
 }
 
 func header(single map[string]string, multi map[string][]string) http.Header {

@@ -12,7 +12,7 @@ import (
 
 const (
 	// DefaultPrefix is where records live under DIR, as in the bucket.
-	DefaultPrefix = "leases/"
+	DefaultPrefix = lease.DefaultPrefix
 	// lockDirName holds the per-key lock files. A prefix may not start with
 	// it, so the lock files never appear in the record tree.
 	lockDirName = ".redlease-locks"

@@ -32,15 +32,12 @@ type API interface {
 
 // Defaults of Options.
 const (
-	DefaultPrefix          = "leases/"
+	DefaultPrefix          = lease.DefaultPrefix
 	DefaultListConcurrency = 16
 	DefaultConflictRetries = 3
 	DefaultConflictBackoff = 20 * time.Millisecond
 	DefaultRetryAfter      = time.Second
 )
-
-// objectSuffix ends every lease object's name, as in RedDB.
-const objectSuffix = ".lease.json"
 
 // maxObjectBytes bounds what Load reads: a lease object is a few hundred
 // bytes, so anything far larger is not one, and reading it whole would only
@@ -117,7 +114,7 @@ func New(client API, opts Options) (*Store, error) {
 
 // ObjectKey is the object name that holds the record of a database key.
 func (s *Store) ObjectKey(databaseKey string) string {
-	return s.opts.Prefix + databaseKey + objectSuffix
+	return s.opts.Prefix + databaseKey + lease.ObjectSuffix
 }
 
 // databaseKey inverts ObjectKey; ok is false for objects that are not lease
@@ -127,7 +124,7 @@ func (s *Store) databaseKey(objectKey string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	key, ok := strings.CutSuffix(rest, objectSuffix)
+	key, ok := strings.CutSuffix(rest, lease.ObjectSuffix)
 	if !ok || key == "" {
 		return "", false
 	}

@@ -1,4 +1,4 @@
-package main
+package sweepfn
 
 import (
 	"bytes"
@@ -19,14 +19,14 @@ func env(vars map[string]string) func(string) string {
 	return func(name string) string { return vars[name] }
 }
 
-func TestSetupRunsASweepAndEmitsMetrics(t *testing.T) {
+func TestBuildSweepRunsASweepAndEmitsMetrics(t *testing.T) {
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	var out bytes.Buffer
-	h, err := setup(context.Background(), env(map[string]string{"REDLEASE_BACKEND": "memory", "REDLEASE_EVENT_BUS": "bus"}), &out)
+	h, err := BuildSweep(context.Background(), env(map[string]string{"REDLEASE_BACKEND": "memory", "REDLEASE_EVENT_BUS": "bus"}), &out)
 	if err != nil {
-		t.Fatalf("setup: %v", err)
+		t.Fatalf("BuildSweep: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -53,10 +53,10 @@ func TestSetupRunsASweepAndEmitsMetrics(t *testing.T) {
 	}
 }
 
-func TestSetupRefusesBadConfig(t *testing.T) {
+func TestBuildSweepRefusesBadConfig(t *testing.T) {
 	t.Parallel()
-	if _, err := setup(context.Background(), env(map[string]string{"REDLEASE_BACKEND": "tape"}), &bytes.Buffer{}); err == nil {
-		t.Error("setup with an unknown backend: nil error")
+	if _, err := BuildSweep(context.Background(), env(map[string]string{"REDLEASE_BACKEND": "tape"}), &bytes.Buffer{}); err == nil {
+		t.Error("BuildSweep with an unknown backend: nil error")
 	}
 }
 
@@ -75,7 +75,7 @@ func TestHandlerPassesDeadlineAndErrors(t *testing.T) {
 	t.Parallel()
 	broken := errors.New("list broken")
 	r := &fakeRunner{res: sweep.Result{Pages: 1}, err: broken}
-	h := newHandler(r, observe.Discard())
+	h := newSweepHandler(r, observe.Discard())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	res, err := h(ctx, events.CloudWatchEvent{})
@@ -84,5 +84,12 @@ func TestHandlerPassesDeadlineAndErrors(t *testing.T) {
 	}
 	if !r.deadline {
 		t.Error("the sweep did not get the invocation's deadline")
+	}
+}
+
+func TestBuildIsTheSweepsOnly(t *testing.T) {
+	t.Parallel()
+	if _, err := Build(context.Background(), "acquire", env(nil), &bytes.Buffer{}); err == nil {
+		t.Error("Build(acquire): nil error, want a refusal")
 	}
 }

@@ -3,6 +3,10 @@
 // escape ("\ud800") into U+FFFD without an error, so two different keys
 // would silently become one. RedDB's reader (serde_json) refuses them; so
 // do redlease's decoders.
+//
+// It imports nothing, so pkg/lease (the stored-object codec) and pkg/api
+// (the request decoders) share it while pkg/lease stays at the bottom of
+// the layering; being internal to pkg, it is no API of redlease.
 package jsonstr
 
 // UnpairedSurrogate reports whether raw, a JSON string literal with its

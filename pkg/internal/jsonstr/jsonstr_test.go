@@ -6,7 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/redlease/redlease/internal/jsonstr"
+	"github.com/redlease/redlease/pkg/internal/jsonstr"
 )
 
 func TestUnpairedSurrogate(t *testing.T) {

@@ -1,0 +1,116 @@
+package lambdafn
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/redlease/redlease/pkg/api"
+)
+
+func event(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "events", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+type response struct {
+	StatusCode int               `json:"statusCode"`
+	Headers    map[string]string `json:"headers"`
+	Body       string            `json:"body"`
+}
+
+func invoke(t *testing.T, h lambda.Handler, payload []byte) response {
+	t.Helper()
+	out, err := h.Invoke(context.Background(), payload)
+	if err != nil {
+		t.Fatalf("Invoke: %v", err)
+	}
+	var r response
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// A function built from the environment serves its own route only, and
+// writes JSON logs and EMF metrics to its output.
+func TestBuildServesOneRoute(t *testing.T) {
+	t.Parallel()
+	getenv := func(k string) string {
+		return map[string]string{"REDLEASE_BACKEND": "file", "REDLEASE_DATA_DIR": t.TempDir()}[k]
+	}
+	var out bytes.Buffer
+	a, err := BuildAPI(context.Background(), getenv, &out, api.FnAcquire)
+	if err != nil {
+		t.Fatalf("BuildAPI: %v", err)
+	}
+	h := lambda.NewHandler(a.Handle)
+	if r := invoke(t, h, event(t, "acquire.json")); r.StatusCode != 200 || !strings.Contains(r.Body, `"generation":1`) {
+		t.Errorf("acquire = %d %s, want 200 generation 1", r.StatusCode, r.Body)
+	}
+	if r := invoke(t, h, event(t, "lease-get.json")); r.StatusCode != 404 {
+		t.Errorf("read on the acquire function = %d %s, want 404", r.StatusCode, r.Body)
+	}
+	if !strings.Contains(out.String(), `"msg":"request"`) || !strings.Contains(out.String(), `"CloudWatchMetrics"`) {
+		t.Errorf("output lacks the log or EMF line:\n%s", out.String())
+	}
+}
+
+func TestBuildRefusesBadConfig(t *testing.T) {
+	t.Parallel()
+	getenv := func(k string) string { return map[string]string{"REDLEASE_BACKEND": "s3"}[k] }
+	if _, err := BuildAPI(context.Background(), getenv, &bytes.Buffer{}, api.FnAcquire); err == nil ||
+		!strings.Contains(err.Error(), "REDLEASE_BUCKET") {
+		t.Errorf("BuildAPI without a bucket: %v, want an error naming REDLEASE_BUCKET", err)
+	}
+}
+
+// API builds every function that serves a route and no other; a name that
+// is none fails at init with one JSON line, as every start-up failure does.
+func TestAPIKnowsEveryRouteFunctionAndNoOther(t *testing.T) {
+	t.Parallel()
+	getenv := func(k string) string {
+		return map[string]string{"REDLEASE_BACKEND": "memory"}[k]
+	}
+	for _, fn := range api.Functions() {
+		if h, err := API(context.Background(), fn, getenv, &bytes.Buffer{}); err != nil || h == nil {
+			t.Errorf("API(%q) = %v, %v; want a handler", fn, h, err)
+		}
+	}
+	if _, err := API(context.Background(), FnSweep, getenv, &bytes.Buffer{}); err == nil {
+		t.Error("API(sweep): nil error; the sweep serves no route")
+	}
+	_, err := API(context.Background(), "delete", getenv, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), `unknown function "delete"`) {
+		t.Fatalf("API(delete) = %v, want unknown function", err)
+	}
+	var out bytes.Buffer
+	initFailed(&out, "delete", err)
+	var line map[string]any
+	if err := json.Unmarshal(out.Bytes(), &line); err != nil || strings.Count(out.String(), "\n") != 1 {
+		t.Fatalf("init failure output %q: want one JSON line (%v)", out.String(), err)
+	}
+	if line["level"] != "ERROR" || line["msg"] != "init failed" || line["function"] != "delete" ||
+		!strings.Contains(line["error"].(string), "unknown function") {
+		t.Errorf("init failure line %v: want level ERROR, msg init failed, the function and the error", line)
+	}
+}
+
+func TestFunctionsAreTheRoutesFunctionsAndTheSweep(t *testing.T) {
+	t.Parallel()
+	want := []string{api.FnAcquire, api.FnRefresh, api.FnRelease, api.FnLease, FnSweep}
+	if got := Functions(); !slices.Equal(got, want) {
+		t.Errorf("Functions() = %q, want %q", got, want)
+	}
+}

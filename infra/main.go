@@ -48,6 +48,7 @@ func propsFromContext(ctx func(string) string) (*stack.LeaseStackProps, string, 
 		SweepSchedule: ctx("sweepSchedule"),
 		EventBusName:  ctx("eventBusName"),
 		AlarmTopicArn: ctx("alarmTopicArn"),
+		Emulator:      stack.Emulator(ctx("emulator")),
 	}
 	if p.Storage == "" {
 		p.Storage = stack.StorageS3

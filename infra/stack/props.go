@@ -130,6 +130,10 @@ type LeaseStackProps struct {
 	AlarmTopicArn string
 	// ServerErrorRatePercent is the 5xx share of requests that raises the alarm.
 	ServerErrorRatePercent float64
+
+	// Emulator, when set, applies that emulator's Deviations (emulator.go)
+	// for the end-to-end test. Never set it for AWS.
+	Emulator Emulator
 }
 
 // withDefaults returns a copy with defaults filled in, or an error for invalid input.
@@ -215,6 +219,9 @@ func (p *LeaseStackProps) withDefaults() (LeaseStackProps, error) {
 		if !isFunction(name) || n < 0 {
 			return out, fmt.Errorf("ProvisionedConcurrency: bad entry %q=%d", name, n)
 		}
+	}
+	if !out.Emulator.valid() {
+		return out, fmt.Errorf("emulator must be %q or %q, got %q", EmulatorMiniStack, EmulatorMiniStackIAM, out.Emulator)
 	}
 	if d := out.CustomDomain; d != nil && (d.DomainName == "" || d.CertificateArn == "") {
 		return out, fmt.Errorf("CustomDomain needs DomainName and CertificateArn")

@@ -79,6 +79,7 @@ func NewLeaseStack(scope constructs.Construct, id string, props *LeaseStackProps
 	rule := s.buildSchedule()
 	s.buildAlarms(api, rule)
 	s.buildOutputs(api)
+	s.applyEmulatorDeviations()
 	return s
 }
 
@@ -121,7 +122,7 @@ func (s *LeaseStack) buildStorage() map[string]*string {
 			// CopyObject into the prefix are denied as a consequence, which the
 			// service never uses.
 			s.Bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:        jsii.String("DenyUnconditionalLeaseWrites"),
+				Sid:        jsii.String(conditionalWriteDenySid),
 				Effect:     awsiam.Effect_DENY,
 				Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
 				Actions:    jsii.Strings("s3:PutObject"),
@@ -329,7 +330,7 @@ func (s *LeaseStack) grantStorage() {
 // "redlease" (events:source is a documented PutEvents condition key).
 func (s *LeaseStack) grantEvents() {
 	s.Functions[FnSweep].AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("PublishLeaseEvents"),
+		Sid:       jsii.String(publishLeaseEventsSid),
 		Actions:   jsii.Strings("events:PutEvents"),
 		Resources: jsii.Strings(*s.EventBus.EventBusArn()),
 		Conditions: &map[string]interface{}{

@@ -77,7 +77,7 @@ lint: $(GOLANGCI_LINT) ## golangci-lint (pinned) on both modules
 	cd infra && $(GOLANGCI_LINT) run ./...
 
 .PHONY: test
-test: test-unit test-fuzz-short test-smoke test-integration test-reddb test-infra ## everything: unit, fuzz, Lambda smoke, LocalStack, stock RedDB, CDK
+test: test-unit test-fuzz-short test-smoke test-integration test-reddb test-infra test-e2e ## everything: unit, fuzz, Lambda smoke, LocalStack, stock RedDB, CDK, deployed stack
 	@echo "make test: all suites passed"
 
 .PHONY: test-unit
@@ -117,6 +117,17 @@ reddb-bin: ## build the stock RedDB binary (reddb-io, pinned) into the user cach
 test-reddb: ## tests with a stock RedDB server in the loop (builds it once)
 	REDDB_BIN=$$(scripts/ensure-reddb.sh) FAKETIME_LIB=$$(scripts/ensure-faketime.sh) \
 	  $(GO) test -tags reddb -race -count=1 -timeout 20m $(REDDB_PKGS)
+
+.PHONY: test-e2e
+# MiniStack runs the bootstraps as host processes and ignores Architectures,
+# so the deployed code is the host-architecture build of the same source.
+HOST_ARCH   := $(shell $(GO) env GOARCH)
+LAMBDA_HOST := $(foreach f,$(FUNCTIONS),$(LAMBDA_DIR)/$(HOST_ARCH)/$(f)/bootstrap)
+
+test-e2e: $(LAMBDA_HOST) build $(INFRA_CDK_STAMP) $(INFRA_APP) ## deploy the real stack (both storage variants) on MiniStack and drive it end to end
+	REDLEASE_E2E_CDK=$(INFRA_CDK) REDLEASE_E2E_CDK_APP=$(INFRA_APP) \
+	REDLEASE_E2E_LAMBDA_DIR=$(CURDIR)/$(LAMBDA_DIR)/$(HOST_ARCH) REDLEASE_E2E_CLI=$(CURDIR)/bin/redlease \
+	  bash localstack/with-ministack.sh $(GO) test -tags e2e -count=1 -timeout 20m ./test/e2e/
 
 .PHONY: bench
 bench: ## benchmarks (unit backends)

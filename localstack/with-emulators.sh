@@ -2,7 +2,7 @@
 # Run a command against local AWS emulators for the redlease integration tests.
 #
 #   localstack/with-emulators.sh CMD [ARGS...]   start emulators, run CMD, stop them
-#   localstack/with-emulators.sh --venv-only     only create/refresh the cached venvs
+#   localstack/with-emulators.sh --venv-only     only create the cached venvs; print their paths
 #
 # LocalStack 4.14.0 (S3, EventBridge, SQS) and moto server (DynamoDB) run as
 # plain Python processes on free 127.0.0.1 ports; see localstack/README.md.
@@ -14,50 +14,13 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-VENV_ROOT="$HERE/.venv"
-LS_VENV="$VENV_ROOT/localstack"
-MOTO_VENV="$VENV_ROOT/moto"
+LOG_TAG=emulators
+# shellcheck source=localstack/lib.sh
+source "$HERE/lib.sh"
 HEALTH_TIMEOUT="${REDLEASE_EMULATORS_TIMEOUT:-120}" # seconds, per emulator
-STOP_TIMEOUT=15                                     # seconds before SIGKILL
 
 NAME=redlease-it
 EVENTS_QUEUE=redlease-it-events
-
-say() { printf '[emulators] %s\n' "$*" >&2; }
-die() { say "ERROR: $*"; exit 1; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
-
-# ---------------------------------------------------------------------------
-# venvs: one per emulator (localstack-core pulls moto-ext, which installs the
-# same `moto` package as moto itself). Each is rebuilt when its requirements
-# file or the base Python changes; a stamp file holds that key.
-# ---------------------------------------------------------------------------
-ensure_venv() { # dir requirements-file
-  local dir="$1" req="$2" key t0
-  key="$(
-    {
-      sha256sum "$req" | cut -d' ' -f1
-      "$BASE_PYTHON" -c 'import os, sys; print(sys.version, os.path.realpath(sys.executable))'
-    } | sha256sum | cut -d' ' -f1
-  )"
-  if [[ -f "$dir/.redlease-stamp" && "$(cat "$dir/.redlease-stamp")" == "$key" ]]; then
-    return 0
-  fi
-  t0="$(now)"
-  say "creating venv $(basename "$dir") from $(basename "$req") (once; cached in ${dir#"$HERE"/})"
-  rm -rf "$dir"
-  "$BASE_PYTHON" -m venv "$dir"
-  if ! "$dir/bin/python" -m pip install --disable-pip-version-check --no-input -q \
-    -r "$req" >"$dir.install.log" 2>&1; then
-    tail -n 30 "$dir.install.log" >&2
-    rm -rf "$dir"
-    die "pip install -r $req failed (full log: $dir.install.log)"
-  fi
-  rm -f "$dir.install.log"
-  printf '%s\n' "$key" >"$dir/.redlease-stamp"
-  say "venv $(basename "$dir") ready in $(elapsed "$t0")s"
-}
 
 # LocalStack 4.14.0 needs Python >= 3.13 although its metadata says >= 3.10
 # (PEP 695 generics; `threading.Lock | None` annotations). The machine's
@@ -78,15 +41,14 @@ find_python() {
   die "no Python >= 3.13 found (LocalStack 4.14.0 needs it); set REDLEASE_EMULATORS_PYTHON"
 }
 
+# The venvs live in the user cache ($REDLEASE_CACHE/venvs), keyed by their
+# requirements file and the interpreter, so every clone and worktree shares
+# them. One per emulator: localstack-core pulls moto-ext, which installs the
+# same `moto` package as moto itself.
 ensure_venvs() {
   BASE_PYTHON="$(find_python)"
-  mkdir -p "$VENV_ROOT"
-  # Serialise concurrent runs (e.g. parallel make jobs) while building.
-  exec 9>"$VENV_ROOT/.lock"
-  flock 9
-  ensure_venv "$LS_VENV" "$HERE/requirements.txt"
-  ensure_venv "$MOTO_VENV" "$HERE/requirements-moto.txt"
-  exec 9>&-
+  LS_VENV="$(ensure_venv localstack "$HERE/requirements.txt" "$BASE_PYTHON")"
+  MOTO_VENV="$(ensure_venv moto "$HERE/requirements-moto.txt" "$BASE_PYTHON")"
 }
 
 # ---------------------------------------------------------------------------
@@ -97,53 +59,6 @@ MOTO_PID=""
 CMD_PID=""
 RUN_DIR=""
 CMD_STATUS=""
-
-is_running() { # pid: alive and not a zombie
-  local st
-  st="$(ps -o stat= -p "$1" 2>/dev/null || true)"
-  [[ -n "$st" && "$st" != Z* ]]
-}
-
-descendants() { # pid: print all descendant pids
-  local child
-  for child in $(ps -e -o pid=,ppid= | awk -v p="$1" '$2 == p { print $1 }'); do
-    echo "$child"
-    descendants "$child"
-  done
-}
-
-stop_tree() { # pid name [log done-pattern]
-  # TERM the pid, its process group and its descendants; wait up to
-  # STOP_TIMEOUT, then KILL whatever is left. If LOG shows DONE-PATTERN (the
-  # process finished its own shutdown), wait only 1 more second.
-  local pid="$1" name="$2" log="${3:-}" done_re="${4:-}" i p left deadline
-  [[ -n "$pid" ]] || return 0
-  local pids=("$pid")
-  mapfile -t -O 1 pids < <(descendants "$pid")
-  kill -TERM -- "-$pid" 2>/dev/null || true # only works if pid leads a group
-  kill -TERM "${pids[@]}" 2>/dev/null || true
-  deadline=$((STOP_TIMEOUT * 10))
-  for ((i = 0; i < deadline; i++)); do
-    left=""
-    for p in "${pids[@]}"; do is_running "$p" && left+=" $p"; done
-    [[ -n "$left" ]] || break
-    if [[ -n "$done_re" ]] && ((deadline > i + 10)) && grep -q "$done_re" "$log" 2>/dev/null; then
-      deadline=$((i + 10))
-    fi
-    sleep 0.1
-  done
-  if [[ -n "$left" ]]; then
-    if ((deadline < STOP_TIMEOUT * 10)); then
-      say "$name: services stopped; SIGKILL to skip its slow interpreter teardown"
-    else
-      say "$name: pids${left} ignored SIGTERM for ${STOP_TIMEOUT}s; sending SIGKILL"
-    fi
-    kill -KILL -- "-$pid" 2>/dev/null || true
-    # shellcheck disable=SC2086
-    kill -KILL $left 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
   local rc=$? t0
@@ -172,13 +87,6 @@ on_signal() { # signal-number
   say "got signal $1, stopping"
   CMD_STATUS=$((128 + $1))
   exit "$CMD_STATUS"
-}
-
-free_port() {
-  "$LS_VENV/bin/python" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
 }
 
 fail_start() { # name log
@@ -302,6 +210,7 @@ print("{} (edition={}, s3={}, events={}, sqs={})".format(
 main() {
   if [[ "${1:-}" == "--venv-only" ]]; then
     ensure_venvs
+    printf 'localstack=%s\nmoto=%s\n' "$LS_VENV" "$MOTO_VENV"
     exit 0
   fi
   [[ $# -gt 0 ]] || die "usage: $0 CMD [ARGS...]  |  $0 --venv-only"

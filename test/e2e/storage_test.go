@@ -1,0 +1,123 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/redlease/redlease/pkg/lease"
+)
+
+// The stack's lease prefix (infra default) and RedDB's object name rule:
+// {prefix}{database_key}.lease.json.
+const leasePrefix = "leases/"
+
+// reddbBytes is the object RedDB itself writes for l: compact JSON, keys
+// sorted, integers only, no trailing newline (REDDB-INTEROP.md, "The lease
+// record"). Written out here rather than taken from pkg/lease, so the check
+// does not compare the codec with itself. Test keys and holders are plain
+// ASCII, which needs no escaping.
+func reddbBytes(l lease.Lease) string {
+	return fmt.Sprintf(`{"acquired_at_ms":%d,"database_key":"%s","expires_at_ms":%d,"generation":%d,"holder_id":"%s","term":%d}`,
+		l.AcquiredAtMs, l.DatabaseKey, l.ExpiresAtMs, l.Generation, l.HolderID, l.Term)
+}
+
+// storedForm reads the stored record of key straight from the stack's
+// storage and renders it as RedDB's bytes: the S3 object as it is, the
+// DynamoDB item's six lease attributes in RedDB's layout. ok is false when
+// nothing is stored.
+func (d *deployment) storedForm(ctx context.Context, t *testing.T, key string) (string, bool) {
+	t.Helper()
+	cfg := d.emu.awsConfig(rootCredentials)
+	switch d.storage {
+	case "s3":
+		out, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).GetObject(ctx, &s3.GetObjectInput{
+			Bucket: aws.String(d.output(t, outBucket)),
+			Key:    aws.String(leasePrefix + key + ".lease.json"),
+		})
+		if err != nil {
+			if strings.Contains(err.Error(), "NoSuchKey") {
+				return "", false
+			}
+			t.Fatalf("GetObject %s: %v", key, err)
+		}
+		defer out.Body.Close()
+		b, err := io.ReadAll(out.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b), true
+	case "dynamodb":
+		out, err := dynamodb.NewFromConfig(cfg).GetItem(ctx, &dynamodb.GetItemInput{
+			TableName:      aws.String(d.output(t, outTable)),
+			Key:            map[string]ddbtypes.AttributeValue{"database_key": &ddbtypes.AttributeValueMemberS{Value: key}},
+			ConsistentRead: aws.Bool(true),
+		})
+		if err != nil {
+			t.Fatalf("GetItem %s: %v", key, err)
+		}
+		if out.Item == nil {
+			return "", false
+		}
+		s := func(name string) string {
+			v, ok := out.Item[name].(*ddbtypes.AttributeValueMemberS)
+			if !ok {
+				t.Fatalf("item %s: attribute %s is %T, want S", key, name, out.Item[name])
+			}
+			return v.Value
+		}
+		n := func(name string) string {
+			v, ok := out.Item[name].(*ddbtypes.AttributeValueMemberN)
+			if !ok {
+				t.Fatalf("item %s: attribute %s is %T, want N", key, name, out.Item[name])
+			}
+			return v.Value
+		}
+		return fmt.Sprintf(`{"acquired_at_ms":%s,"database_key":"%s","expires_at_ms":%s,"generation":%s,"holder_id":"%s","term":%s}`,
+			n("acquired_at_ms"), s("database_key"), n("expires_at_ms"), n("generation"), s("holder_id"), n("term")), true
+	}
+	t.Fatalf("unknown storage %q", d.storage)
+	return "", false
+}
+
+// checkStored asserts that key's stored record is byte for byte what RedDB
+// would have written for want.
+func (d *deployment) checkStored(ctx context.Context, t *testing.T, key string, want lease.Lease) {
+	t.Helper()
+	got, ok := d.storedForm(ctx, t, key)
+	if !ok {
+		t.Fatalf("%s: nothing stored for %s", d.storage, key)
+	}
+	if got != reddbBytes(want) {
+		t.Errorf("%s: stored %s\n got  %s\n want %s", d.storage, key, got, reddbBytes(want))
+	}
+}
+
+// checkStorageRetained runs after cdk destroy: the bucket or table is
+// retained (RemovalPolicy RETAIN), so no lease is lost with the stack.
+func (d *deployment) checkStorageRetained(ctx context.Context, t *testing.T) {
+	t.Helper()
+	cfg := d.emu.awsConfig(rootCredentials)
+	var err error
+	switch d.storage {
+	case "s3":
+		_, err = s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(d.outputs[outBucket])})
+	case "dynamodb":
+		_, err = dynamodb.NewFromConfig(cfg).DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(d.outputs[outTable])})
+	default:
+		err = errors.New("unknown storage")
+	}
+	if err != nil {
+		t.Errorf("%s storage of %s gone after destroy (it is retained): %v", d.storage, d.stack, err)
+	}
+}

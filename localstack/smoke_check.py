@@ -20,7 +20,8 @@ try:
     from botocore.config import Config
     from botocore.exceptions import ClientError
 except ImportError:
-    venv_python = Path(__file__).resolve().parent / ".venv" / "localstack" / "bin" / "python"
+    # with-emulators.sh exports its cached LocalStack venv's interpreter.
+    venv_python = Path(os.environ.get("REDLEASE_IT_LOCALSTACK_PYTHON", "/nonexistent"))
     if not venv_python.exists() or os.environ.get("REDLEASE_SMOKE_REEXEC"):
         sys.exit(f"boto3 not importable and no venv python at {venv_python}")
     os.environ["REDLEASE_SMOKE_REEXEC"] = "1"

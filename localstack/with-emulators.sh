@@ -247,6 +247,7 @@ main() {
   say "emulator-startup localstack=${LS_STARTUP}s moto=${MOTO_STARTUP}s"
 
   export REDLEASE_IT=1
+  export REDLEASE_IT_LOCALSTACK_PYTHON="$LS_VENV/bin/python"
   export REDLEASE_IT_S3_ENDPOINT="http://127.0.0.1:$LS_PORT"
   export REDLEASE_IT_EVENTS_ENDPOINT="http://127.0.0.1:$LS_PORT"
   export REDLEASE_IT_SQS_ENDPOINT="http://127.0.0.1:$LS_PORT"

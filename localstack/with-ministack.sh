@@ -206,6 +206,7 @@ main() {
   export REDLEASE_E2E_ENDPOINT="$PLAIN_URL"
   export REDLEASE_E2E_IAM_ENDPOINT="$IAM_URL"
   export REDLEASE_E2E_CA_FILE="$RUN_DIR/tls/cert.pem"
+  export REDLEASE_E2E_REPORT="$RUN_DIR/report.txt"
 
   # CMD runs in the background so that INT/TERM reach our trap at once; `<&0`
   # keeps the caller's stdin (bash gives background jobs /dev/null otherwise).
@@ -217,6 +218,7 @@ main() {
   CMD_STATUS=$?
   set -e
   CMD_PID=""
+  [[ -f "$REDLEASE_E2E_REPORT" ]] && cat "$REDLEASE_E2E_REPORT" >&2
   say "command exited with status $CMD_STATUS"
   exit "$CMD_STATUS"
 }

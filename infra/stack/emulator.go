@@ -130,7 +130,7 @@ func (s *LeaseStack) editStatements(policy awscdk.CfnResource, keep func(map[str
 	case awsiam.CfnPolicy:
 		doc = p.PolicyDocument()
 	}
-	resolved, ok := s.Stack.Resolve(doc).(map[string]any)
+	resolved, ok := s.Resolve(doc).(map[string]any)
 	if !ok {
 		panic(fmt.Sprintf("redlease: emulator deviation: unexpected policy document %T", doc))
 	}

@@ -34,9 +34,18 @@ var harness = struct {
 	cli:         os.Getenv("REDLEASE_E2E_CLI"),
 }
 
+// TestMain writes the phase summary to stderr, which go test shows only
+// for a failed package, and to REDLEASE_E2E_REPORT, which the harness
+// prints after every run.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	phases.summary(os.Stderr)
+	if path := os.Getenv("REDLEASE_E2E_REPORT"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			phases.summary(f)
+			f.Close()
+		}
+	}
 	os.Exit(code)
 }
 
@@ -58,8 +67,8 @@ func skipUnlessHarness(t *testing.T) {
 }
 
 // phaseLog records the wall time of every phase of every deployment. Each
-// phase is printed when it ends (so a hung run shows how far it got) and
-// once more in the summary, which go test prints even without -v.
+// phase is printed when it ends (so a failed or hung run shows how far it
+// got) and once more in the summary.
 type phaseLog struct {
 	mu   sync.Mutex
 	rows []phaseRow

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by with-emulators.sh and with-ministack.sh (sourced, not run):
 # messages, timing, cached venvs, free ports and stopping a process tree.
 #
@@ -120,4 +121,38 @@ stop_tree() { # pid name [log done-pattern]
     kill -KILL $left 2>/dev/null || true
   fi
   wait "$pid" 2>/dev/null || true
+}
+
+# The command a harness runs, and how it ended. run_command, on_signal and
+# finish_run_dir are the harnesses' shared start and end.
+CMD_PID="" CMD_STATUS="" RUN_DIR=""
+
+# run_command CMD...: run CMD in the background, so that INT/TERM reach the
+# caller's trap at once, and set CMD_STATUS. `<&0` keeps the caller's stdin
+# (bash gives background jobs /dev/null otherwise).
+run_command() {
+  say "running: $*"
+  set +e
+  "$@" <&0 &
+  CMD_PID=$!
+  wait "$CMD_PID"
+  CMD_STATUS=$?
+  set -e
+  CMD_PID=""
+}
+
+on_signal() { # signal-number: for `trap 'on_signal N' SIG`
+  say "got signal $1, stopping"
+  CMD_STATUS=$((128 + $1))
+  exit "$CMD_STATUS"
+}
+
+finish_run_dir() { # rc: remove RUN_DIR after a success, keep it for a failure
+  if [[ -n "$RUN_DIR" && -d "$RUN_DIR" ]]; then
+    if [[ "$1" -eq 0 ]]; then
+      rm -rf "$RUN_DIR"
+    else
+      say "kept logs in $RUN_DIR"
+    fi
+  fi
 }

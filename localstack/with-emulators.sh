@@ -10,12 +10,12 @@
 #
 # Functions and variables here are reached indirectly ("${name}_healthy",
 # printf -v, traps), which shellcheck cannot follow:
-# shellcheck disable=SC2317,SC2034
+# shellcheck disable=SC2317,SC2329,SC2034
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 LOG_TAG=emulators
-# shellcheck source=localstack/lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$HERE/lib.sh"
 HEALTH_TIMEOUT="${REDLEASE_EMULATORS_TIMEOUT:-120}" # seconds, per emulator
 
@@ -56,9 +56,6 @@ ensure_venvs() {
 # ---------------------------------------------------------------------------
 LS_PID=""
 MOTO_PID=""
-CMD_PID=""
-RUN_DIR=""
-CMD_STATUS=""
 
 cleanup() {
   local rc=$? t0
@@ -74,19 +71,8 @@ cleanup() {
     stop_tree "$LS_PID" "localstack" "$LS_LOG" '\[shutdown\] Stopping all services'
     say "emulators stopped in $(elapsed "$t0")s"
   fi
-  if [[ -n "$RUN_DIR" && -d "$RUN_DIR" ]]; then
-    if [[ "$rc" -eq 0 ]]; then
-      rm -rf "$RUN_DIR"
-    else
-      say "kept emulator logs in ${RUN_DIR}"
-    fi
-  fi
+  finish_run_dir "$rc"
   exit "$rc"
-}
-on_signal() { # signal-number
-  say "got signal $1, stopping"
-  CMD_STATUS=$((128 + $1))
-  exit "$CMD_STATUS"
 }
 
 fail_start() { # name log
@@ -264,16 +250,7 @@ main() {
   export REDLEASE_IT_EVENTS_QUEUE_URL
   say "test resources created in $(elapsed "$t0")s"
 
-  # CMD runs in the background so that INT/TERM reach our trap at once; `<&0`
-  # keeps the caller's stdin (bash gives background jobs /dev/null otherwise).
-  say "running: $*"
-  set +e
-  "$@" <&0 &
-  CMD_PID=$!
-  wait "$CMD_PID"
-  CMD_STATUS=$?
-  set -e
-  CMD_PID=""
+  run_command "$@"
   say "command exited with status $CMD_STATUS"
   exit "$CMD_STATUS"
 }

@@ -16,19 +16,19 @@
 # stderr, prefixed [ministack]; see localstack/README.md.
 #
 # Functions and variables here are reached indirectly (printf -v, traps):
-# shellcheck disable=SC2317,SC2034
+# shellcheck disable=SC2317,SC2329,SC2034
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 LOG_TAG=ministack
-# shellcheck source=localstack/lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$HERE/lib.sh"
 HEALTH_TIMEOUT="${REDLEASE_MINISTACK_TIMEOUT:-60}" # seconds, per instance
 
 # MiniStack needs Python >= 3.10; the machine's python3 (3.11) does.
 BASE_PYTHON="${REDLEASE_MINISTACK_PYTHON:-python3}"
 
-PLAIN_PID="" IAM_PID="" CMD_PID="" RUN_DIR="" CMD_STATUS=""
+PLAIN_PID="" IAM_PID=""
 
 # launch NAME: start instance NAME (plain or iam) on a free port.
 launch() {
@@ -147,21 +147,10 @@ cleanup() {
     say "ministack-stop $(elapsed "$t0")s"
     ((stopped == 0)) || { [[ "$rc" -ne 0 ]] || rc=1; }
   fi
-  if [[ -n "$RUN_DIR" && -d "$RUN_DIR" ]]; then
-    if [[ "$rc" -eq 0 ]]; then
-      rm -rf "$RUN_DIR"
-    else
-      say "kept MiniStack logs in $RUN_DIR"
-    fi
-  fi
+  finish_run_dir "$rc"
   exit "$rc"
 }
 
-on_signal() { # signal-number
-  say "got signal $1, stopping"
-  CMD_STATUS=$((128 + $1))
-  exit "$CMD_STATUS"
-}
 
 main() {
   local t0
@@ -208,16 +197,7 @@ main() {
   export REDLEASE_E2E_CA_FILE="$RUN_DIR/tls/cert.pem"
   export REDLEASE_E2E_REPORT="$RUN_DIR/report.txt"
 
-  # CMD runs in the background so that INT/TERM reach our trap at once; `<&0`
-  # keeps the caller's stdin (bash gives background jobs /dev/null otherwise).
-  say "running: $*"
-  set +e
-  "$@" <&0 &
-  CMD_PID=$!
-  wait "$CMD_PID"
-  CMD_STATUS=$?
-  set -e
-  CMD_PID=""
+  run_command "$@"
   [[ -f "$REDLEASE_E2E_REPORT" ]] && cat "$REDLEASE_E2E_REPORT" >&2
   say "command exited with status $CMD_STATUS"
   exit "$CMD_STATUS"

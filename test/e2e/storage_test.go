@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -32,54 +33,96 @@ func reddbBytes(l lease.Lease) string {
 		l.AcquiredAtMs, l.DatabaseKey, l.ExpiresAtMs, l.Generation, l.HolderID, l.Term)
 }
 
+// object reads key's S3 object from the stack's bucket; ok is false when
+// there is none.
+func (d *deployment) object(ctx context.Context, t *testing.T, key string) (body []byte, ok bool) {
+	t.Helper()
+	out, err := s3.NewFromConfig(d.emu.awsConfig(rootCredentials), func(o *s3.Options) { o.UsePathStyle = true }).GetObject(ctx, &s3.GetObjectInput{
+		Bucket: aws.String(d.output(t, outBucket)),
+		Key:    aws.String(leasePrefix + key + ".lease.json"),
+	})
+	if err != nil {
+		if strings.Contains(err.Error(), "NoSuchKey") {
+			return nil, false
+		}
+		t.Fatalf("GetObject %s: %v", key, err)
+	}
+	defer out.Body.Close()
+	b, err := io.ReadAll(out.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, true
+}
+
+// item reads key's item from the stack's table (strongly consistent); ok is
+// false when there is none.
+func (d *deployment) item(ctx context.Context, t *testing.T, key string) (map[string]ddbtypes.AttributeValue, bool) {
+	t.Helper()
+	out, err := dynamodb.NewFromConfig(d.emu.awsConfig(rootCredentials)).GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(d.output(t, outTable)),
+		Key:            map[string]ddbtypes.AttributeValue{"database_key": &ddbtypes.AttributeValueMemberS{Value: key}},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatalf("GetItem %s: %v", key, err)
+	}
+	return out.Item, out.Item != nil
+}
+
+// storedFields names the fields (S3) or attributes (DynamoDB) of key's
+// stored record.
+func (d *deployment) storedFields(ctx context.Context, t *testing.T, key string) []string {
+	t.Helper()
+	var names []string
+	switch d.storage {
+	case "s3":
+		b, ok := d.object(ctx, t, key)
+		var m map[string]json.RawMessage
+		if !ok || json.Unmarshal(b, &m) != nil {
+			t.Fatalf("stored %s: %q (found %v)", key, b, ok)
+		}
+		for k := range m {
+			names = append(names, k)
+		}
+	case "dynamodb":
+		it, ok := d.item(ctx, t, key)
+		if !ok {
+			t.Fatalf("no item for %s", key)
+		}
+		for k := range it {
+			names = append(names, k)
+		}
+	}
+	return names
+}
+
 // storedForm reads the stored record of key straight from the stack's
 // storage and renders it as RedDB's bytes: the S3 object as it is, the
 // DynamoDB item's six lease attributes in RedDB's layout. ok is false when
 // nothing is stored.
 func (d *deployment) storedForm(ctx context.Context, t *testing.T, key string) (string, bool) {
 	t.Helper()
-	cfg := d.emu.awsConfig(rootCredentials)
 	switch d.storage {
 	case "s3":
-		out, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).GetObject(ctx, &s3.GetObjectInput{
-			Bucket: aws.String(d.output(t, outBucket)),
-			Key:    aws.String(leasePrefix + key + ".lease.json"),
-		})
-		if err != nil {
-			if strings.Contains(err.Error(), "NoSuchKey") {
-				return "", false
-			}
-			t.Fatalf("GetObject %s: %v", key, err)
-		}
-		defer out.Body.Close()
-		b, err := io.ReadAll(out.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b), true
+		b, ok := d.object(ctx, t, key)
+		return string(b), ok
 	case "dynamodb":
-		out, err := dynamodb.NewFromConfig(cfg).GetItem(ctx, &dynamodb.GetItemInput{
-			TableName:      aws.String(d.output(t, outTable)),
-			Key:            map[string]ddbtypes.AttributeValue{"database_key": &ddbtypes.AttributeValueMemberS{Value: key}},
-			ConsistentRead: aws.Bool(true),
-		})
-		if err != nil {
-			t.Fatalf("GetItem %s: %v", key, err)
-		}
-		if out.Item == nil {
+		it, ok := d.item(ctx, t, key)
+		if !ok {
 			return "", false
 		}
 		s := func(name string) string {
-			v, ok := out.Item[name].(*ddbtypes.AttributeValueMemberS)
+			v, ok := it[name].(*ddbtypes.AttributeValueMemberS)
 			if !ok {
-				t.Fatalf("item %s: attribute %s is %T, want S", key, name, out.Item[name])
+				t.Fatalf("item %s: attribute %s is %T, want S", key, name, it[name])
 			}
 			return v.Value
 		}
 		n := func(name string) string {
-			v, ok := out.Item[name].(*ddbtypes.AttributeValueMemberN)
+			v, ok := it[name].(*ddbtypes.AttributeValueMemberN)
 			if !ok {
-				t.Fatalf("item %s: attribute %s is %T, want N", key, name, out.Item[name])
+				t.Fatalf("item %s: attribute %s is %T, want N", key, name, it[name])
 			}
 			return v.Value
 		}

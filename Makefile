@@ -101,7 +101,7 @@ test-smoke: lambdas $(RIE) ## invoke the real bootstrap binaries under the Lambd
 .PHONY: test-integration
 # The packages that hold integration-tagged tests; their unit tests run again
 # there, which costs seconds and keeps the list from going stale.
-IT_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build integration' pkg test | xargs -n1 dirname | sort -u | sed 's|^|./|')
+IT_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build integration' pkg test bench | xargs -n1 dirname | sort -u | sed 's|^|./|')
 
 test-integration: ## integration tests against LocalStack S3/EventBridge and the DynamoDB emulator
 	bash localstack/with-emulators.sh $(GO) test -tags integration -race -count=1 $(IT_PKGS)
@@ -136,6 +136,24 @@ bench: ## benchmarks (unit backends)
 .PHONY: bench-integration
 bench-integration: ## per-operation latency benchmarks against the emulators
 	bash localstack/with-emulators.sh $(GO) test -tags integration -run '^$$' -bench . -benchtime 200x ./pkg/backend/s3/ ./pkg/backend/dynamodb/
+
+# The benchmark report (issue #14): everything side by side in one run on
+# the emulators, printed as Markdown, written to docs/ and as JSON (a
+# timestamped copy stays in $(BENCH_OUT) for comparing runs:
+# go run ./cmd/benchreport compare OLD.json NEW.json).
+BENCH_OUT ?= build/bench
+BENCH_RUN  = bash localstack/with-emulators.sh $(BENCH_OUT)/benchreport -repo . -functions '$(FUNCTIONS)' \
+	-lambda-dir $(LAMBDA_DIR) -rie $(RIE) -redlease bin/redlease -history $(BENCH_OUT)
+
+.PHONY: bench-report bench-report-smoke benchreport-bin
+benchreport-bin:
+	GOWORK=off $(GO) build -o $(BENCH_OUT)/benchreport ./cmd/benchreport
+
+bench-report: lambdas build $(RIE) benchreport-bin ## the benchmark report: lease ops vs RedDB, Lambda start-up, local server, cost (docs/performance.md)
+	$(BENCH_RUN) -md docs/performance.md -json docs/performance.json
+
+bench-report-smoke: lambdas build $(RIE) benchreport-bin ## the same pipeline with a few iterations (into $(BENCH_OUT), docs untouched)
+	$(BENCH_RUN) -smoke -md $(BENCH_OUT)/smoke.md -json $(BENCH_OUT)/smoke.json > /dev/null
 
 .PHONY: clean
 clean: ## remove build output

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/redlease/redlease/bench/emulators"
@@ -95,6 +96,16 @@ type tally struct {
 
 // Run measures every function on every backend.
 func Run(ctx context.Context, cfg Config) (Report, error) {
+	// The RIE runs in the bootstrap's directory: relative paths would break.
+	var err error
+	if cfg.LambdaDir, err = filepath.Abs(cfg.LambdaDir); err != nil {
+		return Report{}, err
+	}
+	if strings.ContainsRune(cfg.RIE, filepath.Separator) {
+		if cfg.RIE, err = filepath.Abs(cfg.RIE); err != nil {
+			return Report{}, err
+		}
+	}
 	rep := Report{Arch: runtime.GOARCH, RIE: cfg.RIE, BuildTags: "-tags lambda.norpc -trimpath -ldflags=\"-s -w -buildid=\""}
 	rep.Sizes = sizes(cfg.LambdaDir, cfg.Functions)
 	tmp, err := os.MkdirTemp("", "redlease-bench-lambda-")

@@ -92,7 +92,6 @@ func TestWithKey(t *testing.T) {
 	}
 }
 
-
 func TestCheckAnswer(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

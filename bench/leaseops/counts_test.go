@@ -29,7 +29,7 @@ var (
 	// wantCounts is every row's storage requests per operation: RedDB's
 	// exactly as REDDB-INTEROP.md lists them.
 	wantCounts = map[string]perOp{
-		"RedDB's own S3 lease, replayed": {
+		RowRedDB: {
 			AcquireNew:      {"HEAD": 2, "PUT": 1, "GET": 1},
 			AcquireTakeover: {"HEAD": 3, "GET": 2, "PUT": 1},
 			RefreshWarm:     {"HEAD": 3, "GET": 1, "PUT": 1},
@@ -38,13 +38,13 @@ var (
 			ReleaseCold:     {"HEAD": 2, "GET": 1, "DELETE": 1},
 			Read:            {"HEAD": 1, "GET": 1},
 		},
-		"redlease, S3 store":       s3Service,
-		"redlease, DynamoDB store": ddbService,
-		"experimental: one-write acquire, S3": {
+		RowRedleaseS3:       s3Service,
+		RowRedleaseDynamoDB: ddbService,
+		RowOneWriteS3: {
 			AcquireNew:      {"PUT": 1},
 			AcquireTakeover: {"PUT": 2, "GET": 1},
 		},
-		"experimental: one-write acquire, DynamoDB": {
+		RowOneWriteDynamoDB: {
 			AcquireNew:      {"PutItem": 1},
 			AcquireTakeover: {"PutItem": 2},
 		},

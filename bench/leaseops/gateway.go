@@ -41,20 +41,14 @@ var Gateway GatewayFace
 // GatewayFace is the signature of Gateway.
 type GatewayFace func(store lease.ListingStore) (handler http.Handler, basePath string, err error)
 
-// Names of the gateway rows, shared with the cost model.
-const (
-	GatewayS3Row       = "RedDB via /v1/reddb, S3"
-	GatewayDynamoDBRow = "RedDB via /v1/reddb, DynamoDB"
-)
-
 const gatewayPending = "redlease's /v1/reddb face is not built yet (it lands with the RedDB issue); set leaseops.Gateway to measure this row"
 
 // gatewayRows returns the measured gateway rows when Gateway is set, else
 // their pending infos.
 func gatewayRows(ctx context.Context, e emulators.Env, base string) ([]Subject, []RowInfo, error) {
 	infos := []RowInfo{
-		{Name: GatewayS3Row, Backend: "S3", Kind: KindGateway},
-		{Name: GatewayDynamoDBRow, Backend: "DynamoDB", Kind: KindGateway},
+		{Name: RowGatewayS3, Backend: "S3", Kind: KindGateway},
+		{Name: RowGatewayDynamoDB, Backend: "DynamoDB", Kind: KindGateway},
 	}
 	if Gateway == nil {
 		for i := range infos {

@@ -49,6 +49,17 @@ const (
 	KindGateway      Kind = "gateway"      // RedDB's protocol through /v1/reddb
 )
 
+// Names of the rows, shared with the report and the cost model.
+const (
+	RowRedDB            = "RedDB's own S3 lease, replayed"
+	RowRedleaseS3       = "redlease, S3 store"
+	RowRedleaseDynamoDB = "redlease, DynamoDB store"
+	RowOneWriteS3       = "experimental: one-write acquire, S3"
+	RowOneWriteDynamoDB = "experimental: one-write acquire, DynamoDB"
+	RowGatewayS3        = "RedDB via /v1/reddb, S3"
+	RowGatewayDynamoDB  = "RedDB via /v1/reddb, DynamoDB"
+)
+
 // RowInfo describes a row of the table.
 type RowInfo struct {
 	Name    string `json:"name"`

@@ -27,7 +27,7 @@ func Rows(ctx context.Context, e emulators.Env) ([]Subject, []RowInfo, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	reddbInfo := RowInfo{Name: "RedDB's own S3 lease, replayed", Backend: "S3",
+	reddbInfo := RowInfo{Name: RowRedDB, Backend: "S3",
 		Notes: []string{"RedDB keeps no version cache: its warm and cold rows send the same sequence."}}
 	if !condDelete {
 		reddbInfo.Notes = append(reddbInfo.Notes, "LocalStack answers DeleteObject with If-Match with 501 Not Implemented, "+
@@ -40,10 +40,10 @@ func Rows(ctx context.Context, e emulators.Env) ([]Subject, []RowInfo, error) {
 		info     RowInfo
 		oneWrite bool
 	}{
-		{RowInfo{Name: "redlease, S3 store", Backend: "S3"}, false},
-		{RowInfo{Name: "redlease, DynamoDB store", Backend: "DynamoDB"}, false},
-		{RowInfo{Name: "experimental: one-write acquire, S3", Backend: "S3"}, true},
-		{RowInfo{Name: "experimental: one-write acquire, DynamoDB", Backend: "DynamoDB"}, true},
+		{RowInfo{Name: RowRedleaseS3, Backend: "S3"}, false},
+		{RowInfo{Name: RowRedleaseDynamoDB, Backend: "DynamoDB"}, false},
+		{RowInfo{Name: RowOneWriteS3, Backend: "S3"}, true},
+		{RowInfo{Name: RowOneWriteDynamoDB, Backend: "DynamoDB"}, true},
 	} {
 		s, err := serviceRow(ctx, e, r.info, r.oneWrite, base)
 		if err != nil {

@@ -57,5 +57,5 @@ func MeasureFloor(dir string, n int) (Floor, error) {
 		took = append(took, time.Since(start))
 	}
 	ms := stats.Summarize(stats.Millis(took))
-	return Floor{Writes: n, LatencyMs: ms, PerSecond: stats.Ratio(1000, ms.Mean), Dir: dir}, nil
+	return Floor{Writes: n, LatencyMs: ms, PerSecond: stats.Finite(stats.Ratio(1000, ms.Mean)), Dir: dir}, nil
 }

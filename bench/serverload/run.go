@@ -146,7 +146,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 				a := slot(be, c, op)
 				res := Result{Backend: be, Concurrency: c, Op: op, Requests: len(a.lat), Errors: a.errors,
 					LatencyMs: stats.Summarize(stats.Millis(a.lat)),
-					PerSecond: stats.Ratio(float64(len(a.lat)), a.elapsed.Seconds())}
+					PerSecond: stats.Finite(stats.Ratio(float64(len(a.lat)), a.elapsed.Seconds()))}
 				if a.firstErr != nil {
 					res.FirstError = a.firstErr.Error()
 				}

@@ -81,3 +81,12 @@ func Ratio(a, b float64) float64 {
 	}
 	return a / b
 }
+
+// Finite returns v, or 0 when v is NaN or infinite, for figures that go
+// into JSON (which has neither).
+func Finite(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return v
+}

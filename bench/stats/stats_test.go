@@ -101,3 +101,12 @@ func TestRatio(t *testing.T) {
 		}
 	}
 }
+
+func TestFinite(t *testing.T) {
+	t.Parallel()
+	for _, tc := range [][2]float64{{2.5, 2.5}, {math.NaN(), 0}, {math.Inf(1), 0}, {math.Inf(-1), 0}} {
+		if got := Finite(tc[0]); got != tc[1] {
+			t.Errorf("Finite(%v) = %v, want %v", tc[0], got, tc[1])
+		}
+	}
+}

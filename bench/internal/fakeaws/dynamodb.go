@@ -2,9 +2,11 @@ package fakeaws
 
 import (
 	"encoding/json"
+	"hash/crc32"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -45,9 +47,19 @@ func ddbError(w http.ResponseWriter, typ, msg string, extra map[string]any) {
 	for k, v := range extra {
 		body[k] = v
 	}
+	writeJSON(w, http.StatusBadRequest, body)
+}
+
+// writeJSON answers with the CRC32 header the SDK checks DynamoDB bodies by.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{}`)
+	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-	w.WriteHeader(http.StatusBadRequest)
-	_ = json.NewEncoder(w).Encode(body)
+	w.Header().Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(b)), 10))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
 }
 
 // ServeHTTP implements http.Handler.
@@ -98,8 +110,7 @@ func (d *DynamoDB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ddbError(w, "UnknownOperationException", op, nil)
 		return
 	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-	_ = json.NewEncoder(w).Encode(out)
+	writeJSON(w, http.StatusOK, out)
 }
 
 // holds evaluates the two conditions redlease's store sends; known is

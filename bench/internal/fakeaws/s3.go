@@ -2,8 +2,11 @@ package fakeaws
 
 import (
 	"crypto/md5" //nolint:gosec // an S3 ETag is an MD5, not a secret
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/xml"
+	"hash/crc32"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -60,6 +63,7 @@ func (s *S3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("ETag", cur.etag)
 		w.Header().Set("Content-Length", strconv.Itoa(len(cur.body)))
+		w.Header().Set("X-Amz-Checksum-Crc32", crc32Base64(cur.body)) // the SDK validates it
 		w.WriteHeader(http.StatusOK)
 		if r.Method == http.MethodGet {
 			_, _ = w.Write(cur.body)
@@ -177,4 +181,11 @@ func (s *S3) list(w http.ResponseWriter, r *http.Request, bucket string) {
 	res.KeyCount = len(res.Contents)
 	w.Header().Set("Content-Type", "application/xml")
 	_ = xml.NewEncoder(w).Encode(res)
+}
+
+// crc32Base64 is an S3 CRC32 checksum header value.
+func crc32Base64(b []byte) string {
+	var sum [4]byte
+	binary.BigEndian.PutUint32(sum[:], crc32.ChecksumIEEE(b))
+	return base64.StdEncoding.EncodeToString(sum[:])
 }

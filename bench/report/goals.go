@@ -1,0 +1,140 @@
+package report
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/redlease/redlease/bench/lambdastart"
+	"github.com/redlease/redlease/bench/leaseops"
+	"github.com/redlease/redlease/bench/stats"
+)
+
+// cell finds one row's figures for an operation.
+func (r *Report) cell(row string, op leaseops.Op) (leaseops.Cell, bool) {
+	if r.LeaseOps == nil {
+		return leaseops.Cell{}, false
+	}
+	for _, c := range r.LeaseOps.Cells {
+		if c.Row == row && c.Op == op {
+			return c, true
+		}
+	}
+	return leaseops.Cell{}, false
+}
+
+// p50 is a measured cell's median latency, NaN otherwise.
+func (r *Report) p50(row string, op leaseops.Op) float64 {
+	c, ok := r.cell(row, op)
+	if !ok || !c.Measured || c.LatencyMs.N == 0 {
+		return math.NaN()
+	}
+	return c.LatencyMs.P50
+}
+
+func (r *Report) lambdaResult(fn, backend string) (lambdastart.Result, bool) {
+	if r.Lambda == nil {
+		return lambdastart.Result{}, false
+	}
+	for _, res := range r.Lambda.Results {
+		if res.Function == fn && res.Backend == backend {
+			return res, true
+		}
+	}
+	return lambdastart.Result{}, false
+}
+
+// Speedup is how many times faster row is than RedDB's replay on op, by
+// median latency.
+func (r *Report) Speedup(row string, op leaseops.Op) float64 {
+	return stats.Ratio(r.p50(leaseops.RowRedDB, op), r.p50(row, op))
+}
+
+func judged(v float64, ok func(float64) bool) (*float64, *bool) {
+	if math.IsNaN(v) {
+		return nil, nil
+	}
+	met := ok(v)
+	return &v, &met
+}
+
+// Judge evaluates every goal of issue #14 on this run's figures.
+func (r *Report) Judge() {
+	r.Goals = nil
+	add := func(id, text, target string, v float64, ok func(float64) bool, figure string) {
+		g := Goal{ID: id, Text: text, Target: target, Figure: figure}
+		g.Value, g.Met = judged(v, ok)
+		if g.Value == nil {
+			g.Figure = "not measured in this run"
+		}
+		r.Goals = append(r.Goals, g)
+	}
+	atLeast := func(t float64) func(float64) bool { return func(v float64) bool { return v >= t } }
+	atMost := func(t float64) func(float64) bool { return func(v float64) bool { return v <= t } }
+
+	for _, op := range []leaseops.Op{leaseops.AcquireNew, leaseops.AcquireTakeover} {
+		s := r.Speedup(leaseops.RowRedleaseS3, op)
+		add("acquire-speedup-"+slug(op), fmt.Sprintf("redlease's S3 acquire (%s) faster than RedDB's replayed sequence", op),
+			"≥ 2.5×", s, atLeast(2.5),
+			fmt.Sprintf("%.2f× (RedDB %.2f ms, redlease %.2f ms p50)", s, r.p50(leaseops.RowRedDB, op), r.p50(leaseops.RowRedleaseS3, op)))
+	}
+	worst, where := math.NaN(), ""
+	for _, row := range []string{leaseops.RowRedleaseS3, leaseops.RowRedleaseDynamoDB} {
+		for _, op := range leaseops.Ops {
+			if c, ok := r.cell(row, op); ok && c.Measured && c.StorageTotal.N > 0 {
+				if math.IsNaN(worst) || c.StorageTotal.Max > worst {
+					worst, where = c.StorageTotal.Max, fmt.Sprintf("%s, %s", row, op)
+				}
+			}
+		}
+	}
+	add("storage-requests", "storage requests per operation, every operation of redlease's S3 and DynamoDB stores",
+		"≤ 2", worst, atMost(2), fmt.Sprintf("at most %.0f (%s)", worst, where))
+
+	worstInit, initAt := math.NaN(), ""
+	worstRatio, ratioAt := math.NaN(), ""
+	if r.Lambda != nil {
+		for _, res := range r.Lambda.Results {
+			if res.InitMs.N == 0 {
+				continue
+			}
+			if math.IsNaN(worstInit) || res.InitMs.P50 > worstInit {
+				worstInit, initAt = res.InitMs.P50, res.Function+" on "+res.Backend
+			}
+			ratio := stats.Ratio(res.FirstInvokeMs.P50, res.WarmInvokeMs.P50)
+			if !math.IsNaN(ratio) && (math.IsNaN(worstRatio) || ratio > worstRatio) {
+				worstRatio, ratioAt = ratio, fmt.Sprintf("%s on %s: %.2f ms vs %.2f ms", res.Function, res.Backend,
+					res.FirstInvokeMs.P50, res.WarmInvokeMs.P50)
+			}
+		}
+	}
+	add("lambda-init", "Lambda init (median of the cold starts), every function on every backend",
+		"≤ 25 ms", worstInit, atMost(25), fmt.Sprintf("worst median %.2f ms (%s)", worstInit, initAt))
+	add("lambda-first-invoke", "first storage-reaching invoke against a warm one (medians), every function and backend",
+		"≤ 3×", worstRatio, atMost(3), fmt.Sprintf("worst %.2f× (%s)", worstRatio, ratioAt))
+
+	reddb, ok1 := r.Cost.month(ScenarioRedDB)
+	ddb, ok2 := r.Cost.month(ScenarioDynamoDBCold)
+	ratio := math.NaN()
+	figure := ""
+	if ok1 && ok2 {
+		ratio = stats.Ratio(ddb.Total, reddb.Total)
+		figure = fmt.Sprintf("%.3f (redlease on DynamoDB $%.4f, RedDB's own S3 lease $%.4f per database-month, cold refreshes)",
+			ratio, ddb.Total, reddb.Total)
+		if warm, ok := r.Cost.month(ScenarioDynamoDBWarm); ok {
+			figure += fmt.Sprintf("; warm refreshes %.3f", stats.Ratio(warm.Total, reddb.Total))
+		}
+	}
+	add("cost-dynamodb", "redlease on DynamoDB against RedDB's own S3 lease, per database-month",
+		"≤ 1/3", ratio, atMost(1.0/3), figure)
+}
+
+// slug makes an id from an operation name: "acquire, new key" -> "new-key".
+func slug(op leaseops.Op) string {
+	switch op {
+	case leaseops.AcquireNew:
+		return "new-key"
+	case leaseops.AcquireTakeover:
+		return "takeover"
+	}
+	return string(op)
+}

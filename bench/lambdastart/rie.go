@@ -66,8 +66,9 @@ func startRIE(rie, bootstrap string, env []string) (*emulator, error) {
 		return nil, err
 	}
 	e := &emulator{addr: addr, out: &syncBuffer{}, http: &http.Client{Timeout: 60 * time.Second}}
-	e.cmd = exec.Command(rie, "--log-level", "info",
-		"--runtime-interface-emulator-address", addr, "--runtime-api-address", api, bootstrap)
+	args := []string{"--log-level", "info",
+		"--runtime-interface-emulator-address", addr, "--runtime-api-address", api, bootstrap}
+	e.cmd = exec.Command(rie, args...) //nolint:gosec // the pinned RIE and the bootstraps make lambdas built
 	e.cmd.Dir = filepath.Dir(bootstrap)
 	e.cmd.Env = env
 	e.cmd.Stdout, e.cmd.Stderr = e.out, e.out
@@ -157,16 +158,17 @@ func childrenOf(pid int) []int {
 func (e *emulator) stop() {
 	pgid := e.cmd.Process.Pid
 	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- e.cmd.Wait() }()
+	var waitErr error
+	done := make(chan struct{})
+	go func() { waitErr = e.cmd.Wait(); close(done) }()
 	select {
-	case err := <-done:
-		var exit *exec.ExitError
-		if err != nil && !errors.As(err, &exit) {
-			fmt.Fprintln(os.Stderr, "lambdastart: waiting for the RIE:", err)
-		}
+	case <-done:
 	case <-time.After(5 * time.Second):
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 		<-done
+	}
+	var exit *exec.ExitError
+	if waitErr != nil && !errors.As(waitErr, &exit) {
+		fmt.Fprintln(os.Stderr, "lambdastart: waiting for the RIE:", waitErr)
 	}
 }

@@ -206,7 +206,7 @@ func coldStart(ctx context.Context, cfg Config, c *combo, round int, tmp string)
 		}
 	}
 	home := filepath.Join(tmp, "home")
-	if err := os.MkdirAll(home, 0o755); err != nil {
+	if err := os.MkdirAll(home, 0o750); err != nil {
 		return err
 	}
 	emu, err := startRIE(cfg.RIE, bootstrap, append(baseEnv(home, c.fn), env...))

@@ -11,10 +11,8 @@ import (
 	"github.com/redlease/redlease/pkg/lease"
 )
 
-// GatewayFace builds redlease's RedDB face (/v1/reddb, RedDB's http
-// remote-backend protocol) over store and returns its handler and the
-// base URL path RedDB would be configured with (RED_HTTP_BACKEND_URL's
-// path plus RED_HTTP_BACKEND_PREFIX), e.g. "/v1/reddb/".
+// Gateway builds redlease's RedDB face (/v1/reddb, RedDB's http
+// remote-backend protocol) over a store; see GatewayFace.
 //
 // ───────────────────────────── PLUGGABLE ROW ─────────────────────────────
 // Gateway is nil until that face lands; the report then shows the gateway
@@ -38,7 +36,9 @@ import (
 // ──────────────────────────────────────────────────────────────────────────
 var Gateway GatewayFace
 
-// GatewayFace is the signature of Gateway.
+// GatewayFace builds the face over store and returns its handler and the
+// base URL path RedDB would be configured with (RED_HTTP_BACKEND_URL's
+// path plus RED_HTTP_BACKEND_PREFIX), e.g. "/v1/reddb/".
 type GatewayFace func(store lease.ListingStore) (handler http.Handler, basePath string, err error)
 
 const gatewayPending = "redlease's /v1/reddb face is not built yet (it lands with the RedDB issue); set leaseops.Gateway to measure this row"

@@ -87,7 +87,6 @@ func (o httpObjects) Get(ctx context.Context, key string) ([]byte, error) {
 // conditional reads a conditional request's answer: 2xx ok; 404, 409 and
 // 412 a failed precondition.
 func conditional(method, key string, resp *http.Response) error {
-	defer drain(resp)
 	switch resp.StatusCode {
 	case http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed:
 		return fmt.Errorf("%s %s: status %d: %w", method, key, resp.StatusCode, errPrecondition)
@@ -110,6 +109,7 @@ func (o httpObjects) Put(ctx context.Context, key string, body []byte, cond Cond
 	if err != nil {
 		return err
 	}
+	defer drain(resp)
 	return conditional(http.MethodPut, key, resp)
 }
 
@@ -122,5 +122,6 @@ func (o httpObjects) Delete(ctx context.Context, key, ifMatch string) error {
 	if err != nil {
 		return err
 	}
+	defer drain(resp)
 	return conditional(http.MethodDelete, key, resp)
 }

@@ -34,7 +34,7 @@ func MeasureFloor(dir string, n int) (Floor, error) {
 	for i := range n {
 		start := time.Now()
 		tmp := filepath.Join(dir, fmt.Sprintf(".floor-%d.tmp", i))
-		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
 			return Floor{}, err
 		}

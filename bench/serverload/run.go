@@ -159,7 +159,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	clear(servers)
 	floorDir := filepath.Join(dir, "floor")
-	if err := os.MkdirAll(floorDir, 0o755); err != nil {
+	if err := os.MkdirAll(floorDir, 0o750); err != nil {
 		return rep, err
 	}
 	floor, err := MeasureFloor(floorDir, cfg.FloorWrites)

@@ -41,7 +41,7 @@ func startProcess(bin, backend, dataDir, logFile string) (*server, error) {
 	if backend == config.BackendFile {
 		args = append(args, "--data", dataDir)
 	}
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(bin, args...) //nolint:gosec // the redlease binary make build put in bin/
 	cmd.Env = append(os.Environ(), "REDLEASE_LOG_LEVEL=info")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	logs, err := os.Create(logFile)

@@ -42,7 +42,7 @@ func main() {
 // sizes are the iteration counts of a full and a smoke run.
 type sizes struct {
 	lease, warmup, sweepRecords, sweepRuns int
-	coldStarts, warm, lambdaSweep         int
+	coldStarts, warm, lambdaSweep          int
 	requests, rounds, floor                int
 	allocs                                 string
 }
@@ -117,10 +117,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	if *mdPath != "" {
-		if err := os.MkdirAll(filepath.Dir(*mdPath), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(*mdPath), 0o750); err != nil {
 			return err
 		}
-		if err := os.WriteFile(*mdPath, md.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(*mdPath, md.Bytes(), 0o644); err != nil { //nolint:gosec // a document for the repository
 			return err
 		}
 	}

@@ -13,6 +13,7 @@ var (
 		AcquireTakeover: {"GET": 1, "PUT": 1},
 		RefreshWarm:     {"PUT": 1},
 		RefreshCold:     {"GET": 1, "PUT": 1},
+		RefreshStale:    {"PUT": 2, "GET": 1}, // 412, read, write
 		ReleaseWarm:     {"PUT": 1},
 		ReleaseCold:     {"GET": 1, "PUT": 1},
 		Read:            {"GET": 1},
@@ -22,6 +23,7 @@ var (
 		AcquireTakeover: {"GetItem": 1, "PutItem": 1},
 		RefreshWarm:     {"PutItem": 1},
 		RefreshCold:     {"GetItem": 1, "PutItem": 1},
+		RefreshStale:    {"PutItem": 2}, // the refusal carries the record
 		ReleaseWarm:     {"PutItem": 1},
 		ReleaseCold:     {"GetItem": 1, "PutItem": 1},
 		Read:            {"GetItem": 1},
@@ -34,6 +36,7 @@ var (
 			AcquireTakeover: {"HEAD": 3, "GET": 2, "PUT": 1},
 			RefreshWarm:     {"HEAD": 3, "GET": 1, "PUT": 1},
 			RefreshCold:     {"HEAD": 3, "GET": 1, "PUT": 1},
+			RefreshStale:    {"HEAD": 3, "GET": 1, "PUT": 1},
 			ReleaseWarm:     {"HEAD": 2, "GET": 1, "DELETE": 1},
 			ReleaseCold:     {"HEAD": 2, "GET": 1, "DELETE": 1},
 			Read:            {"HEAD": 1, "GET": 1},

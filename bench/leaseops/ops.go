@@ -20,19 +20,22 @@ type Op string
 // The operations measured, in report order. Warm means the instance that
 // wrote the key last serves the request (its cached version is current);
 // cold means a fresh instance (a new Lambda execution environment, or a
-// different function: acquire, refresh and release are separate functions).
+// different function: acquire, refresh and release are separate functions);
+// stale means an instance whose cached version another instance has since
+// replaced (several instances of the refresh function take turns).
 const (
 	AcquireNew      Op = "acquire, new key"
 	AcquireTakeover Op = "acquire, takeover"
 	RefreshWarm     Op = "refresh, warm"
 	RefreshCold     Op = "refresh, cold"
+	RefreshStale    Op = "refresh, stale cache"
 	ReleaseWarm     Op = "release, warm"
 	ReleaseCold     Op = "release, cold"
 	Read            Op = "read"
 )
 
 // Ops lists every operation in report order.
-var Ops = []Op{AcquireNew, AcquireTakeover, RefreshWarm, RefreshCold, ReleaseWarm, ReleaseCold, Read}
+var Ops = []Op{AcquireNew, AcquireTakeover, RefreshWarm, RefreshCold, RefreshStale, ReleaseWarm, ReleaseCold, Read}
 
 // ErrNotMeasured is returned by Subject.Prepare for an operation the row
 // does not measure (the experimental rows only acquire).

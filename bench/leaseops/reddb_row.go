@@ -11,8 +11,8 @@ import (
 
 // RedDBRow measures RedDB's lease protocol over an ObjectAPI: straight to
 // S3 (RedDB's own S3 lease) or through a redlease face (the gateway row).
-// RedDB keeps no version cache, so its warm and cold figures measure the
-// same sequence.
+// RedDB keeps no version cache, so its warm, cold and stale figures
+// measure the same sequence.
 type RedDBRow struct {
 	info    RowInfo
 	c       *reddbClient
@@ -93,7 +93,7 @@ func (r *RedDBRow) Prepare(ctx context.Context, op Op, i int) (Action, error) {
 			}
 			return err
 		}, nil
-	case RefreshWarm, RefreshCold:
+	case RefreshWarm, RefreshCold, RefreshStale:
 		if r.refreshKey == "" {
 			r.refreshKey = r.key("refresh")
 			if err := r.held(ctx, r.refreshKey); err != nil {

@@ -28,7 +28,7 @@ func Rows(ctx context.Context, e emulators.Env) ([]Subject, []RowInfo, error) {
 		return nil, nil, err
 	}
 	reddbInfo := RowInfo{Name: RowRedDB, Backend: "S3",
-		Notes: []string{"RedDB keeps no version cache: its warm and cold rows send the same sequence."}}
+		Notes: []string{"RedDB keeps no version cache: its warm, cold and stale-cache refreshes send the same sequence, as do its two releases."}}
 	if !condDelete {
 		reddbInfo.Notes = append(reddbInfo.Notes, "LocalStack answers DeleteObject with If-Match with 501 Not Implemented, "+
 			"so release sends the same DELETE without If-Match: one request, as RedDB's would be, but unconditional.")

@@ -24,6 +24,9 @@ type ServiceRow struct {
 	oneWrite bool
 
 	now     time.Time
+	stale   *lease.Service // the instance whose cache another one outdates
+	staleK  string
+	staleG  uint64
 	warm    *lease.Service
 	warmKey string
 	warmGen uint64
@@ -118,6 +121,8 @@ func (r *ServiceRow) Prepare(ctx context.Context, op Op, i int) (Action, error) 
 			return nil, err
 		}
 		return r.refresh(svc, r.coldKey, r.coldGen), nil
+	case RefreshStale:
+		return r.refreshStale(ctx)
 	case ReleaseWarm, ReleaseCold:
 		return r.release(ctx, op, i)
 	case Read:
@@ -186,6 +191,32 @@ func (r *ServiceRow) refresh(svc *lease.Service, k string, gen uint64) Action {
 		_, err := svc.Refresh(ctx, lease.RefreshRequest{DatabaseKey: k, HolderID: "bench", Generation: gen, TTLMs: benchTTLMs})
 		return err
 	}
+}
+
+// refreshStale: the instance that last refreshed the key refreshes again
+// after another instance (a fresh one each time) has refreshed it in
+// between, so its cached version no longer matches.
+func (r *ServiceRow) refreshStale(ctx context.Context) (Action, error) {
+	if r.stale == nil {
+		svc, err := r.service(r.store)
+		if err != nil {
+			return nil, err
+		}
+		r.staleK = r.key("refresh-stale")
+		l, err := svc.Acquire(ctx, acquireReq(r.staleK, "bench"))
+		if err != nil {
+			return nil, err
+		}
+		r.stale, r.staleG = svc, l.Generation
+	}
+	other, err := r.service(r.store)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.refresh(other, r.staleK, r.staleG)(ctx); err != nil {
+		return nil, err
+	}
+	return r.refresh(r.stale, r.staleK, r.staleG), nil
 }
 
 func (r *ServiceRow) release(ctx context.Context, op Op, i int) (Action, error) {

@@ -13,8 +13,10 @@ const (
 	ScenarioRedDB           = "RedDB's own S3 lease"
 	ScenarioS3Cold          = "redlease on S3 (cold refresh)"
 	ScenarioS3Warm          = "redlease on S3 (warm refresh)"
+	ScenarioS3Stale         = "redlease on S3 (stale-cache refresh)"
 	ScenarioDynamoDBCold    = "redlease on DynamoDB (cold refresh)"
 	ScenarioDynamoDBWarm    = "redlease on DynamoDB (warm refresh)"
+	ScenarioDynamoDBStale   = "redlease on DynamoDB (stale-cache refresh)"
 	ScenarioGatewayS3       = "RedDB via /v1/reddb on S3"
 	ScenarioGatewayDynamoDB = "RedDB via /v1/reddb on DynamoDB"
 )
@@ -92,8 +94,10 @@ func (r *Report) BuildCosts() {
 	}{
 		{ScenarioS3Cold, leaseops.RowRedleaseS3, "S3", leaseops.RefreshCold},
 		{ScenarioS3Warm, leaseops.RowRedleaseS3, "S3", leaseops.RefreshWarm},
+		{ScenarioS3Stale, leaseops.RowRedleaseS3, "S3", leaseops.RefreshStale},
 		{ScenarioDynamoDBCold, leaseops.RowRedleaseDynamoDB, "DynamoDB", leaseops.RefreshCold},
 		{ScenarioDynamoDBWarm, leaseops.RowRedleaseDynamoDB, "DynamoDB", leaseops.RefreshWarm},
+		{ScenarioDynamoDBStale, leaseops.RowRedleaseDynamoDB, "DynamoDB", leaseops.RefreshStale},
 	} {
 		be := backendKey(v.backend)
 		ref, okR := units(v.row, v.op)
@@ -151,10 +155,22 @@ func (r *Report) gatewayMonths(c *Costs, itemBytes int, sweeps map[string]cost.S
 	return out
 }
 
+// staleToCold pairs each stale-cache scenario with the cold one it would
+// become if a cached version were trusted only within one refresh interval.
+var staleToCold = [][2]string{{ScenarioS3Stale, ScenarioS3Cold}, {ScenarioDynamoDBStale, ScenarioDynamoDBCold}}
+
 // savings prices the service changes that would cut the bill.
 func savings(c *Costs) []Saving {
 	var out []Saving
 	w := c.Workload
+	for _, pair := range staleToCold {
+		s, ok1 := c.month(pair[0])
+		k, ok2 := c.month(pair[1])
+		if ok1 && ok2 && s.Total > k.Total {
+			out = append(out, Saving{Change: "trust a cached version only within one refresh interval of writing it (a stale-cache refresh reads first, as a cold one does)",
+				Scenario: pair[0], USD: s.Total - k.Total, Percent: 100 * (s.Total - k.Total) / s.Total})
+		}
+	}
 	for _, m := range c.Months {
 		if m.Scenario.Refresh.APIRequests == 0 || m.Total == 0 {
 			continue

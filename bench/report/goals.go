@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/redlease/redlease/bench/lambdastart"
 	"github.com/redlease/redlease/bench/leaseops"
@@ -112,20 +113,30 @@ func (r *Report) Judge() {
 	add("lambda-first-invoke", "first storage-reaching invoke against a warm one (medians), every function and backend",
 		"≤ 3×", worstRatio, atMost(3), fmt.Sprintf("worst %.2f× (%s)", worstRatio, ratioAt))
 
-	reddb, ok1 := r.Cost.month(ScenarioRedDB)
-	ddb, ok2 := r.Cost.month(ScenarioDynamoDBCold)
-	ratio := math.NaN()
-	figure := ""
-	if ok1 && ok2 {
-		ratio = stats.Ratio(ddb.Total, reddb.Total)
-		figure = fmt.Sprintf("%.3f (redlease on DynamoDB $%.4f, RedDB's own S3 lease $%.4f per database-month, cold refreshes)",
-			ratio, ddb.Total, reddb.Total)
-		if warm, ok := r.Cost.month(ScenarioDynamoDBWarm); ok {
-			figure += fmt.Sprintf("; warm refreshes %.3f", stats.Ratio(warm.Total, reddb.Total))
+	// Judged on the dearest instance state: which one a refresh meets
+	// depends on how many instances of the refresh function there are.
+	reddb, ok := r.Cost.month(ScenarioRedDB)
+	worstCost, figure := math.NaN(), ""
+	if ok {
+		var parts []string
+		for _, s := range []struct{ name, state string }{
+			{ScenarioDynamoDBWarm, "warm"}, {ScenarioDynamoDBCold, "cold"}, {ScenarioDynamoDBStale, "stale cache"},
+		} {
+			m, ok := r.Cost.month(s.name)
+			if !ok {
+				continue
+			}
+			ratio := stats.Ratio(m.Total, reddb.Total)
+			parts = append(parts, fmt.Sprintf("%s %.3f ($%.4f)", s.state, ratio, m.Total))
+			if math.IsNaN(worstCost) || ratio > worstCost {
+				worstCost = ratio
+			}
 		}
+		figure = fmt.Sprintf("worst %.3f; by refresh state: %s; RedDB's own S3 lease $%.4f per database-month",
+			worstCost, strings.Join(parts, ", "), reddb.Total)
 	}
-	add("cost-dynamodb", "redlease on DynamoDB against RedDB's own S3 lease, per database-month",
-		"≤ 1/3", ratio, atMost(1.0/3), figure)
+	add("cost-dynamodb", "redlease on DynamoDB against RedDB's own S3 lease, per database-month (every refresh state)",
+		"≤ 1/3", worstCost, atMost(1.0/3), figure)
 }
 
 // slug makes an id from an operation name: "acquire, new key" -> "new-key".

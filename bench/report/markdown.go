@@ -375,7 +375,8 @@ func (r *Report) mdCostFindings(m *md) {
 		m.f("\n")
 	}
 	m.f("\nOn S3 the PUT price ($5 per million) is most of any bill, RedDB's own included, so redlease on S3 buys correctness (a service clock, growing fencing tokens, retries), not a smaller bill; the saving is on DynamoDB, where a write unit costs an eighth of a PUT. ")
-	m.f("Serving the functions through Lambda function URLs with IAM auth (callers sign for service `lambda` instead of `execute-api`) removes the per-request API Gateway charge, the largest saving above; a cold DynamoDB refresh that writes without reading first (a conditional write whose condition names the holder, generation and term, `ALL_OLD` answering a refusal) removes the read unit. ")
+	m.f("Serving the functions through Lambda function URLs with IAM auth (callers sign for service `lambda` instead of `execute-api`) removes the per-request API Gateway charge; a cold DynamoDB refresh that writes without reading first (a conditional write whose condition names the holder, generation and term, `ALL_OLD` answering a refusal) removes the read unit. ")
+	m.f("A refresh that meets a stale cached version (another instance refreshed the key since) pays for a refused write before it reads: three S3 requests, two of them PUTs, or two DynamoDB writes. RedDB refreshes every third of its TTL, so a cached version older than a third of the lease's TTL has almost surely been replaced; trusting the cache only within that age turns those refreshes into cold ones (a read and a write), so that only a refresh racing another instance inside one interval pays three. ")
 	m.f("The /v1/reddb face pays API Gateway and Lambda once for each of the requests RedDB sends per refresh, so the face is the one that most needs a cheaper front door.\n\n")
 }
 

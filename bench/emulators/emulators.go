@@ -96,7 +96,7 @@ func (e Env) S3Store(ctx context.Context, c *reqcount.Counter, prefix string) (*
 	if err != nil {
 		return nil, err
 	}
-	return s3store.New(client, e.Bucket, s3store.Options{Prefix: prefix})
+	return s3store.New(client, s3store.Options{Bucket: e.Bucket, Prefix: prefix})
 }
 
 // DynamoDBStore is a redlease DynamoDB store on table.
@@ -105,5 +105,5 @@ func (e Env) DynamoDBStore(ctx context.Context, c *reqcount.Counter, table strin
 	if err != nil {
 		return nil, err
 	}
-	return ddbstore.New(client, table, ddbstore.Options{})
+	return ddbstore.New(client, ddbstore.Options{Table: table})
 }

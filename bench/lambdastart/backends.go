@@ -29,11 +29,11 @@ type backend struct {
 const closedPort = "http://127.0.0.1:9"
 
 func fileBackend(dir string) (backend, error) {
-	api, err := filestore.Open(filepath.Join(dir, "api"))
+	api, err := filestore.Open(filestore.Options{Dir: filepath.Join(dir, "api")})
 	if err != nil {
 		return backend{}, err
 	}
-	sweep, err := filestore.Open(filepath.Join(dir, "sweep"))
+	sweep, err := filestore.Open(filestore.Options{Dir: filepath.Join(dir, "sweep")})
 	if err != nil {
 		return backend{}, err
 	}
@@ -80,11 +80,11 @@ func dynamoDBBackend(ctx context.Context, e emulators.Env) (backend, error) {
 	if _, err := client.CreateTable(ctx, ddbstore.CreateTableInput(sweepTable)); err != nil {
 		return backend{}, fmt.Errorf("create table %s: %w", sweepTable, err)
 	}
-	api, err := ddbstore.New(client, e.Table, ddbstore.Options{})
+	api, err := ddbstore.New(client, ddbstore.Options{Table: e.Table})
 	if err != nil {
 		return backend{}, err
 	}
-	sweep, err := ddbstore.New(client, sweepTable, ddbstore.Options{})
+	sweep, err := ddbstore.New(client, ddbstore.Options{Table: sweepTable})
 	if err != nil {
 		return backend{}, err
 	}

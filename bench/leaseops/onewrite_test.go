@@ -19,7 +19,7 @@ func TestOneWriteNeverHidesARecord(t *testing.T) {
 	ctx := context.Background()
 	now := time.UnixMilli(1767225600000)
 	clock := func() time.Time { return now }
-	store := memory.New()
+	store := memory.New(memory.Options{})
 	setup, err := lease.New(lease.Config{Store: store, Now: clock})
 	if err != nil {
 		t.Fatal(err)

@@ -106,7 +106,7 @@ func SweepRows(ctx context.Context, e emulators.Env, records, runs int) ([]Sweep
 	if _, err := client.CreateTable(ctx, ddbstore.CreateTableInput(table)); err != nil {
 		return nil, fmt.Errorf("create table %s: %w", table, err)
 	}
-	ddb, err := ddbstore.New(client, table, ddbstore.Options{})
+	ddb, err := ddbstore.New(client, ddbstore.Options{Table: table})
 	if err != nil {
 		return nil, err
 	}

@@ -30,7 +30,7 @@ func BenchmarkServicePath(b *testing.B) {
 }
 
 func newService(b *testing.B) *lease.Service {
-	svc, err := lease.New(lease.Config{Store: memory.New()})
+	svc, err := lease.New(lease.Config{Store: memory.New(memory.Options{})})
 	if err != nil {
 		b.Fatal(err)
 	}

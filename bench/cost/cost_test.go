@@ -111,7 +111,8 @@ func TestMemorySizesMatchTheStack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, want := range map[string]int{"DefaultAPIMemoryMB": APIMemoryMB, "DefaultSweepMemoryMB": SweepMemoryMB} {
+	for name, want := range map[string]int{"DefaultAPIMemoryMB": APIMemoryMB, "DefaultSweepMemoryMB": SweepMemoryMB,
+		"DefaultSweepTimeout": SweepTimeoutSeconds} { // "= 50 * time.Second"
 		m := regexp.MustCompile(name + `\s*=\s*(\d+)`).FindSubmatch(src)
 		if m == nil {
 			t.Errorf("%s not found in infra/stack/props.go", name)

@@ -77,9 +77,11 @@ var ListPrices = Book{
 		Read:   PricesRead, Note: "redlease reads strongly consistent: 1 RRU per 4 KB (an eventually consistent read is half)"},
 }
 
-// Memory sizes of the stack's functions (infra/stack/props.go,
-// DefaultAPIMemoryMB and DefaultSweepMemoryMB; a test keeps them equal).
+// Memory sizes and the sweep's timeout of the stack's functions
+// (infra/stack/props.go, DefaultAPIMemoryMB, DefaultSweepMemoryMB and
+// DefaultSweepTimeout; a test keeps them equal).
 const (
-	APIMemoryMB   = 256
-	SweepMemoryMB = 512
+	APIMemoryMB         = 256
+	SweepMemoryMB       = 512
+	SweepTimeoutSeconds = 50
 )

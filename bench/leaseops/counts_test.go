@@ -55,9 +55,10 @@ var (
 )
 
 // checkCounts compares measured cells with want: same rows and
-// operations, no errors, and exactly the wanted requests on every
-// iteration (min == max of the totals).
-func checkCounts(t *testing.T, cells []Cell, want map[string]perOp) {
+// operations, no errors, exactly the wanted requests as the typical
+// pattern, and at most maxAtypical operations per cell that sent more
+// (an SDK retry: never on the fakes, now and then on an emulator).
+func checkCounts(t *testing.T, cells []Cell, want map[string]perOp, maxAtypical int) {
 	t.Helper()
 	seen := map[string]int{}
 	for _, c := range cells {
@@ -81,8 +82,9 @@ func checkCounts(t *testing.T, cells []Cell, want map[string]perOp) {
 		if !maps.Equal(c.Storage, wantOp) {
 			t.Errorf("%s, %s: storage requests %v, want %v", c.Row, c.Op, c.Storage, wantOp)
 		}
-		if c.StorageTotal.Min != c.StorageTotal.Max {
-			t.Errorf("%s, %s: request count varied, %v to %v", c.Row, c.Op, c.StorageTotal.Min, c.StorageTotal.Max)
+		if c.StorageAtypical > maxAtypical {
+			t.Errorf("%s, %s: %d operations sent another pattern (totals %v to %v)", c.Row, c.Op,
+				c.StorageAtypical, c.StorageTotal.Min, c.StorageTotal.Max)
 		}
 		if c.LatencyMs.N == 0 {
 			t.Errorf("%s, %s: no latency samples", c.Row, c.Op)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/redlease/redlease/bench/emulators"
 	"github.com/redlease/redlease/bench/internal/fakeaws"
+	"github.com/redlease/redlease/bench/reqcount"
 )
 
 // fakeEnv is an Env on in-process fakes of S3 (answering conditional
@@ -42,7 +43,7 @@ func TestRowsSendExactlyTheirSequences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkCounts(t, cells, wantCounts)
+	checkCounts(t, cells, wantCounts, 0)
 	if len(pending) != 2 || pending[0].Pending == "" || pending[0].Kind != KindGateway {
 		t.Errorf("pending rows %+v, want the two gateway rows", pending)
 	}
@@ -54,5 +55,23 @@ func TestRowsSendExactlyTheirSequences(t *testing.T) {
 	}
 	if len(notes) != 2 {
 		t.Errorf("RedDB row notes %q, want the cache note and the 501 footnote", notes)
+	}
+}
+
+func TestTypicalCounts(t *testing.T) {
+	t.Parallel()
+	per := []reqcount.Counts{
+		{"GetItem": 1, "PutItem": 1}, {"GetItem": 1, "PutItem": 2}, {"GetItem": 1, "PutItem": 1},
+	}
+	got, odd := typicalCounts(per)
+	if len(got) != 2 || got["GetItem"] != 1 || got["PutItem"] != 1 || odd != 1 {
+		t.Errorf("typicalCounts = %v, %d atypical; want GetItem 1 + PutItem 1 and 1", got, odd)
+	}
+	mean, total := meanCounts(per)
+	if mean["PutItem"] != 4.0/3 || total.Max != 3 || total.Min != 2 {
+		t.Errorf("meanCounts = %v, %+v", mean, total)
+	}
+	if got, odd := typicalCounts(nil); got != nil || odd != 0 {
+		t.Errorf("typicalCounts(nil) = %v, %d", got, odd)
 	}
 }

@@ -78,7 +78,7 @@ func MeasureSweep(ctx context.Context, backend string, store lease.ListingStore,
 			return SweepFigures{}, fmt.Errorf("sweep listed %d records, want %d", res.Listed, records)
 		}
 	}
-	fig.Requests, _ = meanCounts(per)
+	fig.Requests, _ = typicalCounts(per)
 	fig.RunMs = stats.Summarize(stats.Millis(took))
 	fig.Published = pub.n
 	return fig, nil

@@ -78,18 +78,28 @@ func (r *Report) Judge() {
 			"≥ 2.5×", s, atLeast(2.5),
 			fmt.Sprintf("%.2f× (RedDB %.2f ms, redlease %.2f ms p50)", s, r.p50(leaseops.RowRedDB, op), r.p50(leaseops.RowRedleaseS3, op)))
 	}
-	worst, where := math.NaN(), ""
+	worst, over := math.NaN(), []string{}
 	for _, row := range []string{leaseops.RowRedleaseS3, leaseops.RowRedleaseDynamoDB} {
 		for _, op := range leaseops.Ops {
-			if c, ok := r.cell(row, op); ok && c.Measured && c.StorageTotal.N > 0 {
-				if math.IsNaN(worst) || c.StorageTotal.Max > worst {
-					worst, where = c.StorageTotal.Max, fmt.Sprintf("%s, %s", row, op)
-				}
+			c, ok := r.cell(row, op)
+			if !ok || !c.Measured || c.StorageTotal.N == 0 {
+				continue
+			}
+			n := sum(c.Storage)
+			if math.IsNaN(worst) || n > worst {
+				worst = n
+			}
+			if n > 2 {
+				over = append(over, fmt.Sprintf("%s, %s: %s", row, op, requests(c.Storage)))
 			}
 		}
 	}
-	add("storage-requests", "storage requests per operation, every operation of redlease's S3 and DynamoDB stores",
-		"≤ 2", worst, atMost(2), fmt.Sprintf("at most %.0f (%s)", worst, where))
+	figure := fmt.Sprintf("at most %.0f", worst)
+	if len(over) > 0 {
+		figure = fmt.Sprintf("%.0f at most: %s; every other operation 2 or fewer", worst, strings.Join(over, "; "))
+	}
+	add("storage-requests", "storage requests per operation (the typical operation), every operation and instance state of redlease's S3 and DynamoDB stores",
+		"≤ 2", worst, atMost(2), figure)
 
 	worstInit, initAt := math.NaN(), ""
 	worstRatio, ratioAt := math.NaN(), ""
@@ -116,7 +126,8 @@ func (r *Report) Judge() {
 	// Judged on the dearest instance state: which one a refresh meets
 	// depends on how many instances of the refresh function there are.
 	reddb, ok := r.Cost.month(ScenarioRedDB)
-	worstCost, figure := math.NaN(), ""
+	worstCost := math.NaN()
+	figure = ""
 	if ok {
 		var parts []string
 		for _, s := range []struct{ name, state string }{
@@ -148,4 +159,12 @@ func slug(op leaseops.Op) string {
 		return "takeover"
 	}
 	return string(op)
+}
+
+func sum(m map[string]float64) float64 {
+	n := 0.0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }

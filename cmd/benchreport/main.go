@@ -48,7 +48,7 @@ type sizes struct {
 }
 
 var (
-	full  = sizes{500, 20, 200, 5, 10, 5, 20, 2000, 4, 500, "2000x"}
+	full  = sizes{500, 20, 200, 5, 15, 5, 20, 3000, 6, 500, "2000x"}
 	smoke = sizes{5, 1, 5, 1, 2, 2, 3, 20, 2, 5, ""}
 )
 
@@ -69,7 +69,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		jsonPath   = fs.String("json", "", "write the JSON here (e.g. docs/performance.json)")
 		historyDir = fs.String("history", "", "also keep a timestamped copy of the JSON in this directory")
 		iterations = fs.Int("iterations", 0, "lease-operation iterations per row and operation (default 500; smoke 5)")
-		coldStarts = fs.Int("cold-starts", 0, "cold starts per function and backend (default 10; smoke 2)")
+		coldStarts = fs.Int("cold-starts", 0, "cold starts per function and backend (default 15; smoke 2)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -142,7 +142,7 @@ bench-integration: ## per-operation latency benchmarks against the emulators
 # timestamped copy stays in $(BENCH_OUT) for comparing runs:
 # go run ./cmd/benchreport compare OLD.json NEW.json).
 BENCH_OUT ?= build/bench
-BENCH_RUN  = bash localstack/with-emulators.sh $(BENCH_OUT)/benchreport -repo . -functions '$(FUNCTIONS)' \
+BENCH_RUN  = bash localstack/with-emulators.sh $(BENCH_OUT)/benchreport -repo . \
 	-lambda-dir $(LAMBDA_DIR) -rie $(RIE) -redlease bin/redlease -history $(BENCH_OUT)
 
 .PHONY: bench-report bench-report-smoke benchreport-bin

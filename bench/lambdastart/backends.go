@@ -8,6 +8,7 @@ import (
 
 	"github.com/redlease/redlease/bench/emulators"
 	"github.com/redlease/redlease/bench/reqcount"
+	"github.com/redlease/redlease/internal/config"
 	ddbstore "github.com/redlease/redlease/pkg/backend/dynamodb"
 	filestore "github.com/redlease/redlease/pkg/backend/file"
 	"github.com/redlease/redlease/pkg/lease"
@@ -37,11 +38,11 @@ func fileBackend(dir string) (backend, error) {
 	if err != nil {
 		return backend{}, err
 	}
-	common := []string{"REDLEASE_BACKEND=file", "AWS_ENDPOINT_URL=" + closedPort, "REDLEASE_EVENT_BUS=redlease-bench"}
+	common := []string{config.EnvBackend + "=" + config.BackendFile, "AWS_ENDPOINT_URL=" + closedPort, config.EnvEventBus + "=redlease-bench"}
 	return backend{
 		name:     "file",
-		env:      append(common, "REDLEASE_DATA_DIR="+filepath.Join(dir, "api")),
-		sweepEnv: append(common[:len(common):len(common)], "REDLEASE_DATA_DIR="+filepath.Join(dir, "sweep")),
+		env:      append(common, config.EnvDataDir+"="+filepath.Join(dir, "api")),
+		sweepEnv: append(common[:len(common):len(common)], config.EnvDataDir+"="+filepath.Join(dir, "sweep")),
 		api:      api,
 		sweep:    sweep,
 	}, nil
@@ -58,14 +59,14 @@ func s3Backend(ctx context.Context, e emulators.Env) (backend, error) {
 		return backend{}, err
 	}
 	common := []string{
-		"REDLEASE_BACKEND=s3", "REDLEASE_BUCKET=" + e.Bucket, "REDLEASE_S3_PATH_STYLE=true",
+		config.EnvBackend + "=" + config.BackendS3, config.EnvBucket + "=" + e.Bucket, config.EnvS3PathStyle + "=true",
 		"AWS_ENDPOINT_URL_S3=" + e.S3Endpoint, "AWS_ENDPOINT_URL_EVENTBRIDGE=" + eventsEndpoint(e),
-		"REDLEASE_EVENT_BUS=" + e.EventBus,
+		config.EnvEventBus + "=" + e.EventBus,
 	}
 	return backend{
 		name:     "s3",
-		env:      append(common, "REDLEASE_PREFIX="+base+"api/leases/"),
-		sweepEnv: append(common[:len(common):len(common)], "REDLEASE_PREFIX="+base+"sweep/leases/"),
+		env:      append(common, config.EnvPrefix+"="+base+"api/leases/"),
+		sweepEnv: append(common[:len(common):len(common)], config.EnvPrefix+"="+base+"sweep/leases/"),
 		api:      api,
 		sweep:    sweep,
 	}, nil
@@ -89,13 +90,13 @@ func dynamoDBBackend(ctx context.Context, e emulators.Env) (backend, error) {
 		return backend{}, err
 	}
 	common := []string{
-		"REDLEASE_BACKEND=dynamodb", "AWS_ENDPOINT_URL_DYNAMODB=" + e.DynamoDBEndpoint,
-		"AWS_ENDPOINT_URL_EVENTBRIDGE=" + eventsEndpoint(e), "REDLEASE_EVENT_BUS=" + e.EventBus,
+		config.EnvBackend + "=" + config.BackendDynamoDB, "AWS_ENDPOINT_URL_DYNAMODB=" + e.DynamoDBEndpoint,
+		"AWS_ENDPOINT_URL_EVENTBRIDGE=" + eventsEndpoint(e), config.EnvEventBus + "=" + e.EventBus,
 	}
 	return backend{
 		name:     "dynamodb",
-		env:      append(common, "REDLEASE_TABLE="+e.Table),
-		sweepEnv: append(common[:len(common):len(common)], "REDLEASE_TABLE="+sweepTable),
+		env:      append(common, config.EnvTable+"="+e.Table),
+		sweepEnv: append(common[:len(common):len(common)], config.EnvTable+"="+sweepTable),
 		api:      api,
 		sweep:    sweep,
 	}, nil
@@ -118,7 +119,7 @@ func baseEnv(home, fn string) []string {
 		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
 		"AWS_LAMBDA_FUNCTION_NAME=redlease-" + fn,
-		"REDLEASE_LOG_LEVEL=info",
+		config.EnvLogLevel + "=info",
 	}
 }
 

@@ -14,10 +14,7 @@ func TestRunUnderRIE(t *testing.T) {
 	if rie == "" || dir == "" {
 		t.Skip("set REDLEASE_RIE and REDLEASE_LAMBDA_DIR to run the bootstraps")
 	}
-	fns, err := Functions("", repoRoot)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fns := Functions("")
 	rep, err := Run(context.Background(), Config{RIE: rie, LambdaDir: dir, RepoRoot: repoRoot,
 		Functions: fns, ColdStarts: 2, Warm: 2, SweepRecords: 3})
 	if err != nil {

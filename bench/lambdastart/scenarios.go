@@ -6,33 +6,21 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/redlease/redlease/internal/lambdafn"
+	"github.com/redlease/redlease/pkg/api"
 )
 
 // Functions is the one place the benchmark learns which Lambda functions
-// exist: list is the Makefile's FUNCTIONS (make passes it as -functions),
-// the same list `make lambdas` builds; with no list, the directories under
-// functions/ that hold a main.go. When the project gains one route and
-// function table, read it here.
-func Functions(list, repoRoot string) ([]string, error) {
+// exist: the project's declaration, lambdafn.Functions (the route table's
+// functions, then the sweep), unless list (-functions) names some.
+func Functions(list string) []string {
 	if fns := strings.Fields(list); len(fns) > 0 {
-		return fns, nil
+		return fns
 	}
-	mains, err := filepath.Glob(filepath.Join(repoRoot, "functions", "*", "main.go"))
-	if err != nil {
-		return nil, err
-	}
-	var fns []string
-	for _, m := range mains {
-		fns = append(fns, filepath.Base(filepath.Dir(m)))
-	}
-	if len(fns) == 0 {
-		return nil, fmt.Errorf("no functions/*/main.go under %s", repoRoot)
-	}
-	slices.Sort(fns)
-	return fns, nil
+	return lambdafn.Functions()
 }
 
 // scenario is how one function is driven: the sample event it gets, and
@@ -47,21 +35,31 @@ type scenario struct {
 	held bool
 }
 
-var scenarios = map[string]scenario{
-	"acquire": {event: "acquire.json", perKey: true},
-	"refresh": {event: "refresh.json", perKey: true, held: true},
-	"release": {event: "release.json", perKey: true, held: true},
-	"lease":   {event: "lease-get.json", perKey: true, held: true},
-	"sweep":   {event: "sweep-scheduled.json"},
+// scenarios drive a function by the operation it serves (api.OpsOf, the
+// route table), so a new function for a known operation needs nothing here.
+var scenarios = map[api.Op]scenario{
+	api.OpAcquire: {event: "acquire.json", perKey: true},
+	api.OpRefresh: {event: "refresh.json", perKey: true, held: true},
+	api.OpRelease: {event: "release.json", perKey: true, held: true},
+	api.OpGet:     {event: "lease-get.json", perKey: true, held: true},
 }
+
+var sweepScenario = scenario{event: "sweep-scheduled.json"}
 
 // errNoScenario names a function the benchmark does not know how to drive.
 var errNoScenario = errors.New("no benchmark scenario: add one to bench/lambdastart/scenarios.go")
 
 func scenarioFor(fn string) (scenario, error) {
-	s, ok := scenarios[fn]
+	if fn == lambdafn.FnSweep {
+		return sweepScenario, nil
+	}
+	ops := api.OpsOf(fn)
+	if len(ops) != 1 {
+		return scenario{}, fmt.Errorf("function %q serves %d operations: %w", fn, len(ops), errNoScenario)
+	}
+	s, ok := scenarios[ops[0]]
 	if !ok {
-		return scenario{}, fmt.Errorf("function %q: %w", fn, errNoScenario)
+		return scenario{}, fmt.Errorf("function %q (operation %s): %w", fn, ops[0], errNoScenario)
 	}
 	return s, nil
 }
@@ -124,7 +122,7 @@ func checkAnswer(fn string, body []byte) error {
 	if ans.ErrorMessage != "" {
 		return fmt.Errorf("%s failed: %s", fn, ans.ErrorMessage)
 	}
-	if sc := scenarios[fn]; sc.perKey && ans.StatusCode != 200 {
+	if sc, _ := scenarioFor(fn); sc.perKey && ans.StatusCode != 200 {
 		return fmt.Errorf("%s answered %d: %s", fn, ans.StatusCode, ans.Body)
 	}
 	return nil

@@ -17,15 +17,23 @@ import (
 // ───────────────────────────── PLUGGABLE ROW ─────────────────────────────
 // Gateway is nil until that face lands; the report then shows the gateway
 // rows as pending and estimates their cost from RedDB's request counts.
-// To measure them, set it to a function that wires the face exactly as
-// `redlease serve` and the Lambda functions do (config -> store -> service
-// -> core -> RedDB adapter), for example in gateway_face.go:
+// To measure them, set it to a function that wires the faces exactly as
+// `redlease serve` does (wire.App on the store, App.Face, whose api.Mux
+// then serves /v1/reddb/ too, behind httpserver.Handler), for example in
+// gateway_face.go:
 //
 //	func init() {
 //		Gateway = func(store lease.ListingStore) (http.Handler, string, error) {
 //			svc, err := lease.New(lease.Config{Store: store})
-//			...
-//			return reddbface.Handler(core), "/v1/reddb/", nil
+//			if err != nil {
+//				return nil, "", err
+//			}
+//			app := &wire.App{Store: store, Service: svc}
+//			face, err := app.Face(slog.New(slog.DiscardHandler), nil, nil)
+//			if err != nil {
+//				return nil, "", err
+//			}
+//			return httpserver.Handler(face), "/v1/reddb/", nil
 //		}
 //	}
 //

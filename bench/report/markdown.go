@@ -319,7 +319,7 @@ func (r *Report) mdCost(m *md) {
 	w := c.Workload
 	m.f("One RedDB database holding its lease for a 30-day month at RedDB's defaults (%.0f s TTL, a refresh every %.0f s: %.0f refreshes) plus one takeover, in a fleet of %d databases that share one sweep every %.0f s (%.0f runs). ",
 		w.TTLSeconds, w.RefreshSeconds, w.Refreshes(), w.Databases, w.SweepSeconds, w.SweepRuns())
-	m.f("Request counts are this run's (section 1), Lambda handler times the warm medians of section 2 (billed rounded up to 1 ms, arm64, %d MB API functions and %d MB sweep, the stack's defaults). Storage bytes and data transfer are left out (a lease is 200 bytes). Free tiers are left out.\n\n", 256, 512)
+	m.f("Request counts are this run's (section 1), Lambda handler times the warm medians of section 2 (billed rounded up to 1 ms, arm64, %d MB API functions and %d MB sweep, the stack's defaults). Storage bytes and data transfer are left out (a lease is 200 bytes). Free tiers are left out.\n\n", cost.APIMemoryMB, cost.SweepMemoryMB)
 	m.f("List prices, %s, read on %s:\n\n", "us-east-1", c.Prices[0].Read)
 	m.header("service", "item", "price", "source")
 	for _, p := range c.Prices {
@@ -391,7 +391,7 @@ func (r *Report) mdCostFindings(m *md) {
 		m.f("\n")
 	}
 	m.f("\nOn S3 the PUT price ($5 per million) is most of any bill, RedDB's own included, so redlease on S3 buys correctness (a service clock, growing fencing tokens, retries), not a smaller bill; the saving is on DynamoDB, where a write unit costs an eighth of a PUT. ")
-	m.f("Serving the functions through Lambda function URLs with IAM auth (callers sign for service `lambda` instead of `execute-api`) removes the per-request API Gateway charge; a cold DynamoDB refresh that writes without reading first (a conditional write whose condition names the holder, generation and term, `ALL_OLD` answering a refusal) removes the read unit. ")
+	m.f("Serving a face through a Lambda function URL removes the per-request API Gateway charge; `docs/design-reddb-gateway.md` already recommends one for the /v1/reddb face, while the JSON face keeps API Gateway for its IAM authorisation of principals (#10), so for the JSON face the saving is only there if that authorisation moves into the function (function URLs offer IAM auth, callers signing for `lambda` instead of `execute-api`, but not per-route policies). A cold DynamoDB refresh that writes without reading first (a conditional write whose condition names the holder, generation and term, `ALL_OLD` answering a refusal) removes the read unit; it needs a refresh operation in the store that takes its condition from the request rather than from a read, a change to `pkg/lease`'s store interface for its owners. ")
 	m.f("A refresh that meets a stale cached version (another instance refreshed the key since) pays for a refused write before it reads: three S3 requests, two of them PUTs, or two DynamoDB writes. RedDB refreshes every third of its TTL, so a cached version older than a third of the lease's TTL has almost surely been replaced; trusting the cache only within that age turns those refreshes into cold ones (a read and a write), so that only a refresh racing another instance inside one interval pays three. ")
 	m.f("The /v1/reddb face pays API Gateway and Lambda once for each of the requests RedDB sends per refresh, so the face is the one that most needs a cheaper front door.\n\n")
 }

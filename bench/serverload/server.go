@@ -16,11 +16,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
 	"github.com/redlease/redlease/internal/config"
 	"github.com/redlease/redlease/internal/wire"
-	"github.com/redlease/redlease/pkg/api"
 	"github.com/redlease/redlease/pkg/api/httpserver"
 )
 
@@ -101,9 +98,9 @@ func startProcess(bin, backend, dataDir, logFile string) (*server, error) {
 	}
 }
 
-// startInProcess serves the same handler chain as `redlease serve`
-// (config -> store -> service -> core -> net/http adapter) on a loopback
-// httptest server, for the smoke run where no binary is built.
+// startInProcess serves what `redlease serve` serves (wire.Load, App.Face,
+// the net/http adapter) on a loopback httptest server, for the smoke run
+// where no binary is built.
 func startInProcess(ctx context.Context, backend, dataDir string) (*server, error) {
 	cfg, err := config.FromEnv(func(k string) string {
 		switch k {
@@ -117,19 +114,15 @@ func startInProcess(ctx context.Context, backend, dataDir string) (*server, erro
 	if err != nil {
 		return nil, err
 	}
-	store, err := wire.Store(ctx, cfg, aws.Config{}) // memory and file need no AWS
+	app, err := wire.Load(ctx, cfg, false)
 	if err != nil {
 		return nil, err
 	}
-	svc, err := wire.Service(cfg, store)
+	face, err := app.Face(slog.New(slog.DiscardHandler), nil, nil)
 	if err != nil {
 		return nil, err
 	}
-	core, err := api.New(api.Config{Service: svc, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		return nil, err
-	}
-	srv := httptest.NewServer(httpserver.Handler(core))
+	srv := httptest.NewServer(httpserver.Handler(face))
 	return &server{url: srv.URL, stop: srv.Close}, nil
 }
 

@@ -55,7 +55,7 @@ func benchHTTP(b *testing.B, op string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := httpserver.Handler(core)
+	h := httpserver.Handler(api.NewMux(core)) // what `redlease serve` serves
 	keys := make([]string, b.N)
 	if op == OpAcquire {
 		for i := range keys {

@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	var (
 		smokeRun   = fs.Bool("smoke", false, "a few iterations of everything, to check the pipeline")
 		repo       = fs.String("repo", ".", "repository root (events/, localstack/, bench/)")
-		functions  = fs.String("functions", "", "Lambda functions to measure, space-separated (make passes $(FUNCTIONS)); default: functions/*/")
+		functions  = fs.String("functions", "", "Lambda functions to measure, space-separated; default: every function the project declares (lambdafn.Functions)")
 		lambdaDir  = fs.String("lambda-dir", "", "bootstraps as make lambdas builds them ({dir}/{arch}/{function}/bootstrap); empty skips section 2")
 		rie        = fs.String("rie", "", "the aws-lambda-rie binary; empty skips section 2")
 		binary     = fs.String("redlease", "", "the redlease binary for section 3 (make build); empty serves in process")
@@ -93,10 +93,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	fns, err := lambdastart.Functions(*functions, root)
-	if err != nil {
-		return err
-	}
+	fns := lambdastart.Functions(*functions)
 	cfg := suite.Config{
 		Mode: mode, Command: commandLine(args), RepoRoot: root, Emulators: &env,
 		LeaseIterations: sz.lease, LeaseWarmup: sz.warmup, SweepRecords: sz.sweepRecords, SweepRuns: sz.sweepRuns,

@@ -352,8 +352,8 @@ func (r *Report) mdCost(m *md) {
 		m.f("- *Sweep on %s at %d leases:* %s; one run: %s. Scheduled EventBridge rules invoke it at no charge; events are only published for leases that expired unreleased.",
 			s.Backend, s.Records, s.Basis, sweepOpText(s))
 		if share := s.Op.LambdaMs / 1000 / cost.SweepTimeoutSeconds; share > 0.5 {
-			m.f(" At this emulator's pace a run over %d leases would take %.0f%% of the sweep's %.0f s timeout; the run stops short of it and leaves the rest to the next minute, so a fleet this size on S3 wants the sweep's run time measured on AWS.",
-				s.Records, 100*share, float64(cost.SweepTimeoutSeconds))
+			m.f(" At this emulator's pace a run over %d leases would take %.0f%% of the sweep's %.0f s timeout; the run stops short of it and leaves the rest to the next minute, so a fleet this size on %s wants the sweep's run time measured on AWS.",
+				s.Records, 100*share, float64(cost.SweepTimeoutSeconds), s.Backend)
 		}
 		m.f("\n")
 	}

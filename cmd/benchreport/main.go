@@ -5,6 +5,7 @@
 //
 //	benchreport [flags]                  run and report
 //	benchreport compare OLD.json NEW.json  compare two runs' figures
+//	benchreport render REPORT.json         print a run's Markdown again (after the generator's text changed)
 //
 // -smoke measures a few iterations of everything, to check the pipeline.
 package main
@@ -55,6 +56,9 @@ var (
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "compare" {
 		return compare(args[1:], stdout)
+	}
+	if len(args) > 0 && args[0] == "render" {
+		return render(args[1:], stdout)
 	}
 	fs := flag.NewFlagSet("benchreport", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -149,6 +153,17 @@ func compare(args []string, stdout io.Writer) error {
 		return err
 	}
 	return report.Compare(stdout, old, cur)
+}
+
+func render(args []string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage: benchreport render REPORT.json")
+	}
+	r, err := report.ReadJSON(args[0])
+	if err != nil {
+		return err
+	}
+	return r.WriteMarkdown(stdout)
 }
 
 // commandLine is how the report says it was made.

@@ -36,3 +36,11 @@ func TestCommandLine(t *testing.T) {
 		t.Errorf("commandLine(-smoke) = %q", got)
 	}
 }
+
+func TestRenderUsage(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"render"}, nil, &out, &out); err == nil || !strings.Contains(err.Error(), "usage") {
+		t.Errorf("render without a file: %v, want the usage", err)
+	}
+}

@@ -141,7 +141,7 @@ func (h *Handler) dispatch(ctx context.Context, req Request) (any, outcome, *api
 		return nil, out, toAPIError(err)
 	}
 	if op == OpGet {
-		snap, err := h.svc.Get(ctx, key)
+		snap, err := h.svc.Get(ctx, lease.Anonymous, key)
 		out.err = err
 		if err != nil {
 			return nil, out, toAPIError(err)
@@ -178,6 +178,7 @@ func (h *Handler) mutate(ctx context.Context, op Op, body []byte, out *outcome) 
 			return lease.Lease{}, err
 		}
 		out.key, out.holder = r.DatabaseKey, r.HolderID
+		r.Principal = lease.Anonymous
 		return h.svc.Acquire(ctx, r)
 	case OpRefresh:
 		r, err := DecodeRefresh(body)
@@ -185,6 +186,7 @@ func (h *Handler) mutate(ctx context.Context, op Op, body []byte, out *outcome) 
 			return lease.Lease{}, err
 		}
 		out.key, out.holder = r.DatabaseKey, r.HolderID
+		r.Principal = lease.Anonymous
 		return h.svc.Refresh(ctx, r)
 	case OpRelease:
 		r, err := DecodeRelease(body)
@@ -192,6 +194,7 @@ func (h *Handler) mutate(ctx context.Context, op Op, body []byte, out *outcome) 
 			return lease.Lease{}, err
 		}
 		out.key, out.holder = r.DatabaseKey, r.HolderID
+		r.Principal = lease.Anonymous
 		return h.svc.Release(ctx, r)
 	}
 	return lease.Lease{}, fmt.Errorf("api: no mutation for %q", op)

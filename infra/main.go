@@ -139,6 +139,12 @@ func propsFromContext(ctx func(string) string) (*stack.LeaseStackProps, string, 
 			DisableDefaultEndpoint: ctx("disableDefaultEndpoint") == "true",
 		}
 	}
+	// tenantPrefixes: "tenants/a/,tenants/b/", one caller policy each.
+	for _, prefix := range strings.Split(ctx("tenantPrefixes"), ",") {
+		if prefix = strings.TrimSpace(prefix); prefix != "" {
+			p.TenantPrefixes = append(p.TenantPrefixes, prefix)
+		}
+	}
 	if acct, region := ctx("account"), ctx("region"); acct != "" || region != "" {
 		p.Env = &awscdk.Environment{Account: optional(acct), Region: optional(region)}
 	}

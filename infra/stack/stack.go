@@ -28,7 +28,13 @@ const (
 	EnvTTLMax   = "REDLEASE_TTL_MAX_MS"
 	EnvLogLevel = "REDLEASE_LOG_LEVEL"
 	EnvEventBus = "REDLEASE_EVENT_BUS"
+	// The bearer tokens document, for TokenFunctions.
+	EnvTokensBucket = "REDLEASE_TOKENS_BUCKET" //nolint:gosec // a variable name, not a credential
+	EnvTokensKey    = "REDLEASE_TOKENS_KEY"    //nolint:gosec // a variable name, not a credential
 )
+
+// TokensKey is the tokens document's object key in the tokens bucket.
+const TokensKey = "tokens.json"
 
 // PartitionKey is the DynamoDB partition key attribute (type S, no sort key).
 const PartitionKey = "database_key"
@@ -44,8 +50,17 @@ type LeaseStack struct {
 	Functions map[string]awslambda.Function
 	// Targets are what the API routes and the schedule invoke: the function or,
 	// with provisioned concurrency, its "live" alias.
-	Targets      map[string]awslambda.IFunction
-	CallerPolicy awsiam.ManagedPolicy
+	Targets map[string]awslambda.IFunction
+	// CallerPolicy invokes every caller route on every key (the policy of
+	// a single-tenant deployment); TenantPolicies, one per prefix of
+	// Props.TenantPrefixes, invoke only the routes with the key in the
+	// path under their prefix; AdminPolicy invokes the break-glass route.
+	CallerPolicy   awsiam.ManagedPolicy
+	TenantPolicies map[string]awsiam.ManagedPolicy
+	AdminPolicy    awsiam.ManagedPolicy
+	// TokensBucket holds the bearer tokens document (nil when no function
+	// reads one).
+	TokensBucket awss3.Bucket
 }
 
 // NewLeaseStack builds the whole service. It panics on invalid props (the usual
@@ -75,6 +90,7 @@ func NewLeaseStack(scope constructs.Construct, id string, props *LeaseStackProps
 	s.buildFunctions(storageEnv)
 	s.grantStorage()
 	s.grantEvents()
+	s.buildTokens()
 	api := s.buildAPI()
 	rule := s.buildSchedule()
 	s.buildAlarms(api, rule)

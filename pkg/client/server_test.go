@@ -199,5 +199,5 @@ func newContractHandler(svc *lease.Service) http.Handler {
 	if err != nil {
 		panic(err) // only a nil Service fails
 	}
-	return httpserver.Handler(core)
+	return httpserver.Handler(api.Authenticate(core, api.Open()))
 }

@@ -61,6 +61,7 @@ func TestContextValues(t *testing.T) {
 		"logRetention":             "one_year",
 		"region":                   "eu-west-1",
 		"tenantPrefixes":           "tenants/a/, tenants/b/,",
+		"tokenFunctions":           "lease",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -81,8 +82,8 @@ func TestContextValues(t *testing.T) {
 	if p.LogRetention != "ONE_YEAR" || p.Env == nil || *p.Env.Region != "eu-west-1" || p.Env.Account != nil {
 		t.Errorf("retention %q env %+v", p.LogRetention, p.Env)
 	}
-	if !reflect.DeepEqual(p.TenantPrefixes, []string{"tenants/a/", "tenants/b/"}) {
-		t.Errorf("tenant prefixes %q", p.TenantPrefixes)
+	if !reflect.DeepEqual(p.TenantPrefixes, []string{"tenants/a/", "tenants/b/"}) || !reflect.DeepEqual(p.TokenFunctions, []string{"lease"}) {
+		t.Errorf("tenant prefixes %q, token functions %q", p.TenantPrefixes, p.TokenFunctions)
 	}
 }
 

@@ -55,9 +55,8 @@ func serve(ctx context.Context, e env, args []string) error {
 		return usageError{err.Error()}
 	}
 	open := !cfg.Tokens.Enabled()
-	if open && !*insecureOpen && !loopback(*addr) {
-		return usageError{fmt.Sprintf("refusing to serve without tokens on %s, which is not a loopback address: "+
-			"pass --tokens FILE (or %s), or --insecure-open to let every caller touch every key", *addr, config.EnvTokensFile)}
+	if err := checkOpen(*addr, open, *insecureOpen); err != nil {
+		return err
 	}
 	log := observe.NewLogger(e.Stderr, cfg.LogLevel)
 	handler, err := buildHTTP(ctx, cfg, log)
@@ -107,6 +106,17 @@ func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, log 
 		return fmt.Errorf("serve: %w", err)
 	}
 	log.Info("stopped")
+	return nil
+}
+
+// checkOpen refuses to serve without tokens (open: every caller is
+// anonymous, with every key) where other machines can connect, unless the
+// operator said so.
+func checkOpen(addr string, open, insecureOpen bool) error {
+	if open && !insecureOpen && !loopback(addr) {
+		return usageError{fmt.Sprintf("refusing to serve without tokens on %s, which is not a loopback address: "+
+			"pass --tokens FILE (or %s), or --insecure-open to let every caller touch every key", addr, config.EnvTokensFile)}
+	}
 	return nil
 }
 

@@ -48,6 +48,22 @@ var errorTable = []struct {
 	{lease.ErrUnavailable, http.StatusServiceUnavailable, CodeBackendUnavailable},
 }
 
+// ErrorCodes returns every error code the JSON API answers, with its
+// status: the error table's, and those the Handler answers itself (a fresh
+// map, the caller's). docs/api.md and api/openapi.yaml are held to it.
+func ErrorCodes() map[string]int {
+	codes := map[string]int{
+		CodeNotFound:         http.StatusNotFound, // also an unknown route
+		CodeMethodNotAllowed: http.StatusMethodNotAllowed,
+		CodeTooLarge:         http.StatusRequestEntityTooLarge,
+		CodeInternal:         http.StatusInternalServerError,
+	}
+	for _, row := range errorTable {
+		codes[row.code] = row.status
+	}
+	return codes
+}
+
 // defaultUnavailableRetry is the hint sent when a backend gave none.
 const defaultUnavailableRetry = time.Second
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"testing"
 
 	"github.com/redlease/redlease/pkg/api"
@@ -142,6 +143,61 @@ func TestPrincipalRulesThroughTheCore(t *testing.T) {
 		}
 		if got.Status == 401 && got.Header["WWW-Authenticate"] == "" {
 			t.Errorf("%s: 401 without WWW-Authenticate", tc.name)
+		}
+	}
+}
+
+// Two principals racing for one key through the HTTP core, with the same
+// holder id: in no round do both get a 200, and the loser can release
+// nothing of the winner's.
+func TestTwoPrincipalsRaceThroughTheCore(t *testing.T) {
+	t.Parallel()
+	e := tokenEnv(t)
+	ctx := context.Background()
+	tokens := []string{tokenA, tokenA2}
+	for round := range 100 {
+		statuses := make([]int, 2)
+		done := make(chan struct{})
+		for i, tok := range tokens {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				r := e.Handler.Serve(ctx, as(tok, post("/v1/acquire/tenants/a/race", `{"holder_id":"reddb-0","ttl_ms":60000}`)))
+				statuses[i] = r.Status
+			}()
+		}
+		<-done
+		<-done
+		winners := 0
+		for _, s := range statuses {
+			switch s {
+			case 200:
+				winners++
+			case 409:
+			default:
+				t.Fatalf("round %d: status %v", round, statuses)
+			}
+		}
+		if winners > 1 {
+			t.Fatalf("round %d: both principals hold the lease", round)
+		}
+		snap := e.Handler.Serve(ctx, as(tokenA, get("/v1/leases/tenants/a/race")))
+		var body struct{ Lease lease.Lease }
+		if err := json.Unmarshal(snap.Body, &body); err != nil {
+			t.Fatal(err)
+		}
+		gen := body.Lease.Generation
+		release := `{"holder_id":"reddb-0","generation":` + strconv.FormatUint(gen, 10) + `}`
+		// Whoever lost cannot release it; the winner can.
+		var released int
+		for _, tok := range tokens {
+			if r := e.Handler.Serve(ctx, as(tok, post("/v1/release/tenants/a/race", release))); r.Status == 200 {
+				released++
+			} else if r.Status != 403 {
+				t.Fatalf("round %d: release = %d %s", round, r.Status, r.Body)
+			}
+		}
+		if winners == 1 && released != 1 {
+			t.Fatalf("round %d: %d releases succeeded, want the winner's alone", round, released)
 		}
 	}
 }

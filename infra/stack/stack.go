@@ -112,23 +112,13 @@ func (s *LeaseStack) buildStorage() map[string]*string {
 	env := map[string]*string{EnvBackend: jsii.String(string(p.Storage))}
 	switch p.Storage {
 	case StorageS3:
-		s.Bucket = awss3.NewBucket(s.Stack, jsii.String("LeaseBucket"), &awss3.BucketProps{
-			BucketName:        optString(p.BucketName),
-			Versioned:         jsii.Bool(true),
-			BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-			EnforceSSL:        jsii.Bool(true),
-			MinimumTLSVersion: jsii.Number(1.2),
-			Encryption:        awss3.BucketEncryption_S3_MANAGED,
-			ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-			RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
-			LifecycleRules: &[]*awss3.LifecycleRule{{
-				Id: jsii.String("expire-old-lease-versions"),
-				// Every acquire/refresh/release writes a new version of the lease
-				// object; old versions are only useful for a short forensic window.
-				// This never touches the current version: leases are not deleted.
-				NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(float64(p.NoncurrentVersionDays))),
-				AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
-			}},
+		s.Bucket = privateBucket(s.Stack, "LeaseBucket", p.BucketName, &awss3.LifecycleRule{
+			Id: jsii.String("expire-old-lease-versions"),
+			// Every acquire/refresh/release writes a new version of the lease
+			// object; old versions are only useful for a short forensic window.
+			// This never touches the current version: leases are not deleted.
+			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(float64(p.NoncurrentVersionDays))),
+			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
 		})
 		if !p.DisableConditionalWriteEnforcement {
 			// S3 evaluates the s3:if-none-match / s3:if-match condition keys against
@@ -173,6 +163,23 @@ func (s *LeaseStack) buildStorage() map[string]*string {
 		env[EnvTable] = s.Table.TableName()
 	}
 	return env
+}
+
+// privateBucket is a bucket as this stack keeps every one: versioned,
+// private, TLS 1.2 only, SSE-S3, owner-enforced, retained when the stack
+// goes; lifecycle says how its old versions go.
+func privateBucket(scope constructs.Construct, id, name string, lifecycle *awss3.LifecycleRule) awss3.Bucket {
+	return awss3.NewBucket(scope, jsii.String(id), &awss3.BucketProps{
+		BucketName:        optString(name),
+		Versioned:         jsii.Bool(true),
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		EnforceSSL:        jsii.Bool(true),
+		MinimumTLSVersion: jsii.Number(1.2),
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		LifecycleRules:    &[]*awss3.LifecycleRule{lifecycle},
+	})
 }
 
 // Memory and timeout.

@@ -21,21 +21,11 @@ func (s *LeaseStack) buildTokens() {
 	if len(p.TokenFunctions) == 0 {
 		return
 	}
-	s.TokensBucket = awss3.NewBucket(s.Stack, jsii.String("TokensBucket"), &awss3.BucketProps{
-		BucketName:        optString(p.TokensBucketName),
-		Versioned:         jsii.Bool(true),
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		EnforceSSL:        jsii.Bool(true),
-		MinimumTLSVersion: jsii.Number(1.2),
-		Encryption:        awss3.BucketEncryption_S3_MANAGED,
-		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
-		LifecycleRules: &[]*awss3.LifecycleRule{{
-			Id: jsii.String("expire-old-token-documents"),
-			// Earlier documents stay a while for a rollback, then go: each
-			// holds hashes of tokens that may since have been revoked.
-			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(90)),
-		}},
+	s.TokensBucket = privateBucket(s.Stack, "TokensBucket", p.TokensBucketName, &awss3.LifecycleRule{
+		Id: jsii.String("expire-old-token-documents"),
+		// Earlier documents stay a while for a rollback, then go: each
+		// holds hashes of tokens that may since have been revoked.
+		NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(90)),
 	})
 	skipCheckov(s.TokensBucket,
 		check{"CKV_AWS_18", "server access logs would need another bucket; CloudTrail S3 data events audit reads and rotations of the one object"},

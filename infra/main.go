@@ -39,16 +39,18 @@ func main() {
 // stack defaults.
 func propsFromContext(ctx func(string) string) (*stack.LeaseStackProps, string, error) {
 	p := &stack.LeaseStackProps{
-		Storage:       stack.Storage(ctx("storage")),
-		LambdaDir:     ctx("lambdaDir"),
-		BucketName:    ctx("bucketName"),
-		TableName:     ctx("tableName"),
-		LeasePrefix:   ctx("leasePrefix"),
-		LogLevel:      ctx("logLevel"),
-		SweepSchedule: ctx("sweepSchedule"),
-		EventBusName:  ctx("eventBusName"),
-		AlarmTopicArn: ctx("alarmTopicArn"),
-		Emulator:      stack.Emulator(ctx("emulator")),
+		Storage:    stack.Storage(ctx("storage")),
+		LambdaDir:  ctx("lambdaDir"),
+		BucketName: ctx("bucketName"),
+		TableName:  ctx("tableName"),
+		// The tokens bucket exists only when a function reads tokens.
+		TokensBucketName: ctx("tokensBucketName"),
+		LeasePrefix:      ctx("leasePrefix"),
+		LogLevel:         ctx("logLevel"),
+		SweepSchedule:    ctx("sweepSchedule"),
+		EventBusName:     ctx("eventBusName"),
+		AlarmTopicArn:    ctx("alarmTopicArn"),
+		Emulator:         stack.Emulator(ctx("emulator")),
 	}
 	if p.Storage == "" {
 		p.Storage = stack.StorageS3
@@ -139,6 +141,11 @@ func propsFromContext(ctx func(string) string) (*stack.LeaseStackProps, string, 
 			DisableDefaultEndpoint: ctx("disableDefaultEndpoint") == "true",
 		}
 	}
+	// tenantPrefixes: "tenants/a/,tenants/b/", one caller policy each.
+	p.TenantPrefixes = list(ctx("tenantPrefixes"))
+	// tokenFunctions: the functions that read the bearer tokens document
+	// (default: those that take bearer tokens, stack.BearerFunctions).
+	p.TokenFunctions = list(ctx("tokenFunctions"))
 	if acct, region := ctx("account"), ctx("region"); acct != "" || region != "" {
 		p.Env = &awscdk.Environment{Account: optional(acct), Region: optional(region)}
 	}
@@ -171,6 +178,17 @@ func parseCounts(v string) (map[string]int, error) {
 		out[name] = n
 	}
 	return out, nil
+}
+
+// list reads "a, b," as [a b]; nil when there is nothing.
+func list(v string) []string {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 func optional(v string) *string {

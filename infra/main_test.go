@@ -60,6 +60,8 @@ func TestContextValues(t *testing.T) {
 		"certificateArn":           "arn:aws:acm:eu-west-1:1:certificate/x",
 		"logRetention":             "one_year",
 		"region":                   "eu-west-1",
+		"tenantPrefixes":           "tenants/a/, tenants/b/,",
+		"tokenFunctions":           "lease",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -80,6 +82,9 @@ func TestContextValues(t *testing.T) {
 	if p.LogRetention != "ONE_YEAR" || p.Env == nil || *p.Env.Region != "eu-west-1" || p.Env.Account != nil {
 		t.Errorf("retention %q env %+v", p.LogRetention, p.Env)
 	}
+	if !reflect.DeepEqual(p.TenantPrefixes, []string{"tenants/a/", "tenants/b/"}) || !reflect.DeepEqual(p.TokenFunctions, []string{"lease"}) {
+		t.Errorf("tenant prefixes %q, token functions %q", p.TenantPrefixes, p.TokenFunctions)
+	}
 }
 
 func TestContextErrors(t *testing.T) {
@@ -92,6 +97,7 @@ func TestContextErrors(t *testing.T) {
 		"bad counts":       {"lambdaDir": dir, "reservedConcurrency": "sweep"},
 		"unknown function": {"lambdaDir": dir, "reservedConcurrency": "cleanup=1"},
 		"domain sans cert": {"lambdaDir": dir, "domainName": "lease.example.com"},
+		"tenant prefix":    {"lambdaDir": dir, "tenantPrefixes": "tenants/a"},
 	} {
 		if _, _, err := propsFromContext(ctxOf(ctx)); err == nil {
 			t.Errorf("%s: accepted", name)

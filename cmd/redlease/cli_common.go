@@ -22,7 +22,7 @@ import (
 // Exit statuses of the client subcommands (documented in docs/client.md).
 const (
 	exitOK          = 0
-	exitOther       = 1 // anything else: internal error, unauthorized, bad credentials
+	exitOther       = 1 // anything else: internal error, unauthorized, forbidden, bad credentials
 	exitUsage       = 2 // bad flags, or the service refused the request as invalid
 	exitHeld        = 3 // another holder has a live lease (also: wait timed out)
 	exitFenced      = 4 // the term is behind the published term
@@ -34,6 +34,11 @@ const (
 
 // EnvEndpoint overrides the default endpoint of the client subcommands.
 const EnvEndpoint = "REDLEASE_ENDPOINT"
+
+// EnvToken is the bearer token of the client subcommands (redlease serve
+// --tokens, the RedDB face). The environment keeps it out of ps, where a
+// --token flag is visible to every user of the machine.
+const EnvToken = "REDLEASE_TOKEN" //nolint:gosec // a variable name, not a credential
 
 // exitCodeError carries a specific exit status. The dispatcher in main.go
 // returns ExitCode() for any error that has one (the exec.ExitError
@@ -90,6 +95,7 @@ type commonFlags struct {
 	region   string
 	profile  string
 	sign     string
+	token    string
 	output   string
 	timeout  time.Duration
 }
@@ -102,7 +108,8 @@ func (c *commonFlags) register(fs *flag.FlagSet, e env, timeout time.Duration) {
 	fs.StringVar(&c.endpoint, "endpoint", def, "API base URL ("+EnvEndpoint+"); an API Gateway stage URL for the deployed service")
 	fs.StringVar(&c.region, "region", "", "AWS region for signing (default: AWS_REGION, the profile's, or the endpoint's host name)")
 	fs.StringVar(&c.profile, "profile", "", "AWS shared config profile for signing (default: AWS_PROFILE)")
-	fs.StringVar(&c.sign, "sign", "auto", "SigV4-sign requests: auto (unless the endpoint is loopback), always, never")
+	fs.StringVar(&c.sign, "sign", "auto", "SigV4-sign requests: auto (unless the endpoint is loopback or a token is set), always, never")
+	fs.StringVar(&c.token, "token", e.Getenv(EnvToken), "bearer token for redlease serve --tokens ("+EnvToken+", which ps does not show)")
 	fs.StringVar(&c.output, "output", "text", "output format: text or json")
 	fs.DurationVar(&c.timeout, "timeout", timeout, "give up after this long, retries included (0: no limit)")
 }
@@ -111,8 +118,12 @@ func (c *commonFlags) check() error {
 	if c.output != "text" && c.output != "json" {
 		return usageError{fmt.Sprintf("--output must be text or json, got %q", c.output)}
 	}
-	if _, err := signMode(c.sign); err != nil {
+	m, err := signMode(c.sign)
+	if err != nil {
 		return err
+	}
+	if c.token != "" && m != nil && *m {
+		return usageError{"--sign=always and a bearer token both fill the Authorization header; choose one"}
 	}
 	return nil
 }
@@ -155,9 +166,13 @@ func (c *commonFlags) newClient(ctx context.Context, clock client.Clock) (*clien
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, usageError{fmt.Sprintf("--endpoint %q: want http(s)://host[:port][/stage]", c.endpoint)}
 	}
-	opts := client.Options{Endpoint: c.endpoint, Clock: clock, UserAgent: "redlease-cli/1"}
-	if !shouldSign(c.sign, u) {
-		return client.New(opts)
+	opts := client.Options{Endpoint: c.endpoint, Clock: clock, UserAgent: "redlease-cli/1", Token: c.token}
+	if c.token != "" || !shouldSign(c.sign, u) {
+		c, err := client.New(opts)
+		if err != nil {
+			return nil, usageError{err.Error()}
+		}
+		return c, nil
 	}
 	var load []func(*config.LoadOptions) error
 	if c.profile != "" {
@@ -304,6 +319,8 @@ func fallbackCode(err error) string {
 		return "timeout"
 	case errors.Is(err, client.ErrUnauthorized):
 		return "unauthorized"
+	case errors.Is(err, lease.ErrForbidden):
+		return "forbidden"
 	case errors.Is(err, lease.ErrUnavailable):
 		return "unavailable"
 	case errors.Is(err, lease.ErrNotFound):

@@ -32,7 +32,7 @@ func testServer(t *testing.T) (*httptest.Server, *memory.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpserver.Handler(core))
+	srv := httptest.NewServer(httpserver.Handler(api.Authenticate(core, api.Open())))
 	t.Cleanup(srv.Close)
 	return srv, store
 }

@@ -37,13 +37,15 @@ type command struct {
 // given twice does not compile).
 func commands() map[string]command {
 	return map[string]command{
-		"serve":   {Summary: "run the lease HTTP API locally (file backend in ./.redlease by default)", Run: serve},
-		"acquire": {Summary: "take a lease (exit 3 if another holder has it)", Run: runAcquire},
-		"refresh": {Summary: "extend a lease you hold", Run: runRefresh},
-		"release": {Summary: "give a lease up", Run: runRelease},
-		"get":     {Summary: "read a lease and its state", Run: runGet},
-		"wait":    {Summary: "take a lease, waiting while another holder has it", Run: runWait},
-		"hold":    {Summary: "hold a lease while a command runs: hold [flags] -- CMD [ARGS...]", Run: runHold},
+		"serve":         {Summary: "run the lease HTTP API locally (file backend in ./.redlease by default)", Run: serve},
+		"acquire":       {Summary: "take a lease (exit 3 if another holder has it)", Run: runAcquire},
+		"refresh":       {Summary: "extend a lease you hold", Run: runRefresh},
+		"release":       {Summary: "give a lease up", Run: runRelease},
+		"get":           {Summary: "read a lease and its state", Run: runGet},
+		"wait":          {Summary: "take a lease, waiting while another holder has it", Run: runWait},
+		"hold":          {Summary: "hold a lease while a command runs: hold [flags] -- CMD [ARGS...]", Run: runHold},
+		"force-release": {Summary: "break glass: release whatever lease a key has (admin principals only)", Run: runForceRelease},
+		"token":         {Summary: "make a bearer token and its tokens-document entry (the SHA-256, never the token)", Run: runToken},
 	}
 }
 

@@ -12,7 +12,9 @@ import (
 
 	"github.com/redlease/redlease/internal/config"
 	"github.com/redlease/redlease/internal/wire"
+	"github.com/redlease/redlease/pkg/api"
 	"github.com/redlease/redlease/pkg/api/httpserver"
+	"github.com/redlease/redlease/pkg/lease"
 	"github.com/redlease/redlease/pkg/observe"
 )
 
@@ -37,6 +39,9 @@ func serve(ctx context.Context, e env, args []string) error {
 	fs.BoolVar(&cfg.S3PathStyle, "s3-path-style", cfg.S3PathStyle, "path-style S3 addressing ("+config.EnvS3PathStyle+")")
 	fs.StringVar(&cfg.Table, "table", cfg.Table, "dynamodb table ("+config.EnvTable+")")
 	fs.TextVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error ("+config.EnvLogLevel+")")
+	fs.StringVar(&cfg.Tokens.File, "tokens", cfg.Tokens.File,
+		"bearer tokens document: every route then needs Authorization: Bearer <token> ("+config.EnvTokensFile+"); without it the server is open")
+	insecureOpen := fs.Bool("insecure-open", false, "serve without tokens on a non-loopback address (every caller is \"anonymous\")")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -48,6 +53,10 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	if err := cfg.Validate(); err != nil {
 		return usageError{err.Error()}
+	}
+	open := !cfg.Tokens.Enabled()
+	if err := checkOpen(*addr, open, *insecureOpen); err != nil {
+		return err
 	}
 	log := observe.NewLogger(e.Stderr, cfg.LogLevel)
 	handler, err := buildHTTP(ctx, cfg, log)
@@ -67,8 +76,12 @@ func serve(ctx context.Context, e env, args []string) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	auth := "bearer tokens from " + cfg.Tokens.File
+	if open {
+		auth = "open: every caller is " + lease.AnonymousName
+	}
 	log.Info("listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String(),
-		"backend", cfg.Backend, "data_dir", dataDirOf(cfg))
+		"backend", cfg.Backend, "data_dir", dataDirOf(cfg), "auth", auth)
 	return serveUntilDone(ctx, srv, ln, log)
 }
 
@@ -96,12 +109,45 @@ func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, log 
 	return nil
 }
 
+// checkOpen refuses to serve without tokens (open: every caller is
+// anonymous, with every key) where other machines can connect, unless the
+// operator said so.
+func checkOpen(addr string, open, insecureOpen bool) error {
+	if open && !insecureOpen && !loopback(addr) {
+		return usageError{fmt.Sprintf("refusing to serve without tokens on %s, which is not a loopback address: "+
+			"pass --tokens FILE (or %s), or --insecure-open to let every caller touch every key", addr, config.EnvTokensFile)}
+	}
+	return nil
+}
+
+// loopback reports whether a listen address only accepts connections from
+// this machine: localhost or a loopback IP (not "" or 0.0.0.0, which mean
+// every interface).
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // buildHTTP wires the App and its faces, as the Lambda functions do
-// (wire.Load, App.Face), behind the net/http adapter.
+// (wire.Load, App.LoadAuth, App.Face), behind the net/http adapter.
+// Without a tokens document every request is lease.Anonymous.
 func buildHTTP(ctx context.Context, cfg config.Config, log *slog.Logger) (http.Handler, error) {
 	app, err := wire.Load(ctx, cfg, false)
 	if err != nil {
 		return nil, err
+	}
+	if err := app.LoadAuth(ctx, log); err != nil {
+		return nil, err
+	}
+	if app.Auth == nil {
+		app.Auth = api.Open()
 	}
 	face, err := app.Face(log, nil, nil) // every operation; no EMF locally: nothing ships it
 	if err != nil {

@@ -19,29 +19,8 @@ import (
 func TestServeAndGracefulShutdown(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	logR, logW := io.Pipe()
-	ctx, cancel := context.WithCancel(context.Background())
+	url, done, cancel := startServe(t, "--data", dir)
 	defer cancel()
-	done := make(chan int, 1)
-	go func() {
-		defer logW.Close()
-		done <- run(ctx, env{Stdout: io.Discard, Stderr: logW, Getenv: func(string) string { return "" }},
-			[]string{"serve", "--addr", "127.0.0.1:0", "--data", dir})
-	}()
-
-	lines := bufio.NewScanner(logR)
-	var url string
-	for lines.Scan() {
-		var rec struct{ Msg, URL string }
-		if json.Unmarshal(lines.Bytes(), &rec) == nil && rec.Msg == "listening" {
-			url = rec.URL
-			break
-		}
-	}
-	if url == "" {
-		t.Fatal("serve never logged its listen address")
-	}
-	go func() { _, _ = io.Copy(io.Discard, logR) }()
 
 	resp, err := http.Post(url+"/v1/acquire", "application/json",
 		strings.NewReader(`{"database_key":"clusters/dev/data.rdb","holder_id":"reddb-0-1","ttl_ms":60000}`))
@@ -80,4 +59,34 @@ func TestServeRejectsBadFlags(t *testing.T) {
 	if code := run(context.Background(), e, []string{"nosuch"}); code != 2 {
 		t.Errorf("unknown command exited %d, want 2", code)
 	}
+}
+
+// startServe runs `redlease serve` with args on a free loopback port and
+// returns its URL, the channel its exit status arrives on, and the cancel
+// that stops it as SIGINT would (also at the end of the test).
+func startServe(t *testing.T, args ...string) (string, chan int, context.CancelFunc) {
+	t.Helper()
+	logR, logW := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	done := make(chan int, 1)
+	go func() {
+		defer logW.Close()
+		done <- run(ctx, env{Stdout: io.Discard, Stderr: logW, Getenv: func(string) string { return "" }},
+			append([]string{"serve", "--addr", "127.0.0.1:0"}, args...))
+	}()
+	lines := bufio.NewScanner(logR)
+	var url string
+	for lines.Scan() {
+		var rec struct{ Msg, URL string }
+		if json.Unmarshal(lines.Bytes(), &rec) == nil && rec.Msg == "listening" {
+			url = rec.URL
+			break
+		}
+	}
+	if url == "" {
+		t.Fatal("serve never logged its listen address")
+	}
+	go func() { _, _ = io.Copy(io.Discard, logR) }()
+	return url, done, cancel
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -32,15 +31,30 @@ var (
 	get  = []awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET}
 )
 
+// KeyParam is the greedy path parameter that carries the database key.
+const KeyParam = "{database_key+}"
+
 // Routes is the public API; every route requires SigV4 (AWS_IAM). It is
 // the service's route table (api.Routes in the root module) as the stack
 // deploys it: this module cannot import the root, so the root's
 // test/consistency reads this declaration and fails when the two differ.
+// Routes ending in KeyParam carry the key in the path, so IAM policies can
+// scope them by key prefix; the others carry it in the body and cannot be.
 var Routes = []Route{
 	{FnAcquire, post, "/v1/acquire"},
+	{FnAcquire, post, "/v1/acquire/" + KeyParam},
 	{FnRefresh, post, "/v1/refresh"},
+	{FnRefresh, post, "/v1/refresh/" + KeyParam},
 	{FnRelease, post, "/v1/release"},
-	{FnLease, get, "/v1/leases/{database_key+}"},
+	{FnRelease, post, "/v1/release/" + KeyParam},
+	{FnLease, get, "/v1/leases/" + KeyParam},
+	{FnAdmin, post, "/v1/admin/release/" + KeyParam},
+}
+
+// keyPrefix is the literal part of a route that carries the key in the
+// path ("/v1/acquire/"), and false for one that carries it in the body.
+func (r Route) keyPrefix() (string, bool) {
+	return strings.CutSuffix(r.Path, KeyParam)
 }
 
 // arnPath is a route path as execute-api ARNs name it: each path
@@ -164,16 +178,22 @@ func (s *LeaseStack) buildAPI() *api {
 	}
 
 	authorizer := awsapigatewayv2authorizers.NewHttpIamAuthorizer()
+	// One integration per function, shared by its routes.
+	integrations := map[string]awsapigatewayv2integrations.HttpLambdaIntegration{}
 	for _, r := range Routes {
-		integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(
-			jsii.String(title(r.Function)+"Integration"),
-			s.Targets[r.Function],
-			&awsapigatewayv2integrations.HttpLambdaIntegrationProps{
-				PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
-				// Slightly above the function timeout so a slow invocation surfaces
-				// as the function's own error, not a gateway timeout.
-				Timeout: awscdk.Duration_Seconds(jsii.Number(s.Props.APITimeout.Seconds() + 2)),
-			})
+		integration, ok := integrations[r.Function]
+		if !ok {
+			integration = awsapigatewayv2integrations.NewHttpLambdaIntegration(
+				jsii.String(title(r.Function)+"Integration"),
+				s.Targets[r.Function],
+				&awsapigatewayv2integrations.HttpLambdaIntegrationProps{
+					PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
+					// Slightly above the function timeout so a slow invocation surfaces
+					// as the function's own error, not a gateway timeout.
+					Timeout: awscdk.Duration_Seconds(jsii.Number(s.Props.APITimeout.Seconds() + 2)),
+				})
+			integrations[r.Function] = integration
+		}
 		a.http.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 			Path:        jsii.String(r.Path),
 			Methods:     &r.Methods,
@@ -182,21 +202,6 @@ func (s *LeaseStack) buildAPI() *api {
 		})
 	}
 
-	// The policy operators attach to RedDB instance roles: invoke exactly these
-	// routes on this API's default stage, nothing else.
-	var resources []*string
-	for _, r := range Routes {
-		for _, m := range r.Methods {
-			resources = append(resources, a.http.ArnForExecuteApi(jsii.String(string(m)), jsii.String(arnPath(r.Path)), jsii.String(StageName)))
-		}
-	}
-	s.CallerPolicy = awsiam.NewManagedPolicy(s.Stack, jsii.String("CallerPolicy"), &awsiam.ManagedPolicyProps{
-		Description: jsii.String("Attach to RedDB instance roles: call the redlease lease API (" + *s.StackName() + ")"),
-		Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("InvokeLeaseRoutes"),
-			Actions:   jsii.Strings("execute-api:Invoke"),
-			Resources: &resources,
-		})},
-	})
+	s.buildCallerPolicies(a)
 	return a
 }

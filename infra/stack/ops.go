@@ -112,6 +112,8 @@ const (
 	OutputTableName    = "LeaseTableName"
 	OutputEventBusName = "EventBusName"
 	OutputCallerPolicy = "CallerPolicyArn"
+	OutputAdminPolicy  = "AdminPolicyArn"
+	OutputTokens       = "TokensDocument"
 	OutputDomainTarget = "CustomDomainTarget"
 )
 
@@ -131,5 +133,15 @@ func (s *LeaseStack) buildOutputs(a *api) {
 		out(OutputTableName, s.Table.TableName(), "DynamoDB table holding lease items")
 	}
 	out(OutputEventBusName, s.EventBus.EventBusName(), "Event bus receiving 'Lease Expired' events (source redlease)")
-	out(OutputCallerPolicy, s.CallerPolicy.ManagedPolicyArn(), "Managed policy to attach to RedDB instance roles")
+	out(OutputCallerPolicy, s.CallerPolicy.ManagedPolicyArn(),
+		"All-keys caller policy: every lease route on every key (attach to RedDB instance roles of a single-tenant deployment)")
+	out(OutputAdminPolicy, s.AdminPolicy.ManagedPolicyArn(), "Break-glass policy: the admin release route only (attach to operators' roles)")
+	for _, prefix := range s.Props.TenantPrefixes {
+		out(TenantPolicyID(prefix)+"Arn", s.TenantPolicies[prefix].ManagedPolicyArn(),
+			"Caller policy of tenant prefix "+prefix+": the path-key lease routes under it only")
+	}
+	if s.TokensBucket != nil {
+		out(OutputTokens, jsii.String("s3://"+*s.TokensBucket.BucketName()+"/"+TokensKey),
+			"Where to write the bearer tokens document (functions re-read it every minute)")
+	}
 }

@@ -33,11 +33,18 @@ const (
 	FnRefresh = "refresh"
 	FnRelease = "release"
 	FnLease   = "lease"
+	FnAdmin   = "admin"
 	FnSweep   = "sweep"
 )
 
 // FunctionNames lists every function in deployment order.
-var FunctionNames = []string{FnAcquire, FnRefresh, FnRelease, FnLease, FnSweep}
+var FunctionNames = []string{FnAcquire, FnRefresh, FnRelease, FnLease, FnAdmin, FnSweep}
+
+// BearerFunctions are the functions that accept bearer tokens and so read
+// the tokens document (TokenFunctions' default). The IAM routes' functions
+// do not: API Gateway lets no unsigned request through to them. The RedDB
+// face's function (#11) belongs here.
+var BearerFunctions = []string{}
 
 // Defaults. Memory and timeouts are explained in defaultsFor and the README.
 const (
@@ -125,6 +132,19 @@ type LeaseStackProps struct {
 	ThrottleBurstLimit float64
 
 	CustomDomain *CustomDomainProps
+
+	// TenantPrefixes are database-key prefixes (each ending in "/"), one
+	// per tenant: for each the stack outputs a managed caller policy that
+	// invokes only the routes with the key in the path, only under that
+	// prefix.
+	TenantPrefixes []string
+	// TokenFunctions read the bearer tokens document from the tokens
+	// bucket (default BearerFunctions); with none, no tokens bucket is
+	// created.
+	TokenFunctions []string
+	// TokensBucketName pins the tokens bucket's name; empty lets
+	// CloudFormation generate one.
+	TokensBucketName string
 
 	// AlarmTopicArn, if set, receives alarm and OK notifications.
 	AlarmTopicArn string
@@ -226,7 +246,49 @@ func (p *LeaseStackProps) withDefaults() (LeaseStackProps, error) {
 	if d := out.CustomDomain; d != nil && (d.DomainName == "" || d.CertificateArn == "") {
 		return out, fmt.Errorf("CustomDomain needs DomainName and CertificateArn")
 	}
+	seen := map[string]bool{}
+	for _, prefix := range out.TenantPrefixes {
+		if err := checkTenantPrefix(prefix); err != nil {
+			return out, err
+		}
+		if seen[prefix] {
+			return out, fmt.Errorf("TenantPrefixes: %q listed twice", prefix)
+		}
+		seen[prefix] = true
+	}
+	if out.TokenFunctions == nil {
+		out.TokenFunctions = BearerFunctions
+	}
+	for _, name := range out.TokenFunctions {
+		if !isFunction(name) || name == FnSweep {
+			return out, fmt.Errorf("TokenFunctions: %q is no function that serves requests", name)
+		}
+	}
 	return out, nil
+}
+
+// checkTenantPrefix accepts what an execute-api resource ARN matches
+// literally: segments of letters, digits and . _ ~ - (no "." or ".."
+// segment, no IAM wildcard), each followed by "/". Keys under such a
+// prefix may hold any character the service accepts; only the prefix is
+// this strict.
+func checkTenantPrefix(prefix string) error {
+	segs := strings.Split(prefix, "/")
+	if len(segs) < 2 || segs[len(segs)-1] != "" {
+		return fmt.Errorf("TenantPrefixes: %q must end in \"/\"", prefix)
+	}
+	for _, seg := range segs[:len(segs)-1] {
+		if seg == "" || seg == "." || seg == ".." {
+			return fmt.Errorf("TenantPrefixes: %q has an empty, \".\" or \"..\" segment", prefix)
+		}
+		for _, c := range seg {
+			alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+			if !alnum && !strings.ContainsRune("._~-", c) {
+				return fmt.Errorf("TenantPrefixes: %q: only letters, digits and . _ ~ - between the slashes", prefix)
+			}
+		}
+	}
+	return nil
 }
 
 func isFunction(name string) bool {

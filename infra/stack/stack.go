@@ -28,7 +28,13 @@ const (
 	EnvTTLMax   = "REDLEASE_TTL_MAX_MS"
 	EnvLogLevel = "REDLEASE_LOG_LEVEL"
 	EnvEventBus = "REDLEASE_EVENT_BUS"
+	// The bearer tokens document, for TokenFunctions.
+	EnvTokensBucket = "REDLEASE_TOKENS_BUCKET" //nolint:gosec // a variable name, not a credential
+	EnvTokensKey    = "REDLEASE_TOKENS_KEY"    //nolint:gosec // a variable name, not a credential
 )
+
+// TokensKey is the tokens document's object key in the tokens bucket.
+const TokensKey = "tokens.json"
 
 // PartitionKey is the DynamoDB partition key attribute (type S, no sort key).
 const PartitionKey = "database_key"
@@ -44,8 +50,17 @@ type LeaseStack struct {
 	Functions map[string]awslambda.Function
 	// Targets are what the API routes and the schedule invoke: the function or,
 	// with provisioned concurrency, its "live" alias.
-	Targets      map[string]awslambda.IFunction
-	CallerPolicy awsiam.ManagedPolicy
+	Targets map[string]awslambda.IFunction
+	// CallerPolicy invokes every caller route on every key (the policy of
+	// a single-tenant deployment); TenantPolicies, one per prefix of
+	// Props.TenantPrefixes, invoke only the routes with the key in the
+	// path under their prefix; AdminPolicy invokes the break-glass route.
+	CallerPolicy   awsiam.ManagedPolicy
+	TenantPolicies map[string]awsiam.ManagedPolicy
+	AdminPolicy    awsiam.ManagedPolicy
+	// TokensBucket holds the bearer tokens document (nil when no function
+	// reads one).
+	TokensBucket awss3.Bucket
 }
 
 // NewLeaseStack builds the whole service. It panics on invalid props (the usual
@@ -75,6 +90,7 @@ func NewLeaseStack(scope constructs.Construct, id string, props *LeaseStackProps
 	s.buildFunctions(storageEnv)
 	s.grantStorage()
 	s.grantEvents()
+	s.buildTokens()
 	api := s.buildAPI()
 	rule := s.buildSchedule()
 	s.buildAlarms(api, rule)
@@ -96,23 +112,13 @@ func (s *LeaseStack) buildStorage() map[string]*string {
 	env := map[string]*string{EnvBackend: jsii.String(string(p.Storage))}
 	switch p.Storage {
 	case StorageS3:
-		s.Bucket = awss3.NewBucket(s.Stack, jsii.String("LeaseBucket"), &awss3.BucketProps{
-			BucketName:        optString(p.BucketName),
-			Versioned:         jsii.Bool(true),
-			BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-			EnforceSSL:        jsii.Bool(true),
-			MinimumTLSVersion: jsii.Number(1.2),
-			Encryption:        awss3.BucketEncryption_S3_MANAGED,
-			ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-			RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
-			LifecycleRules: &[]*awss3.LifecycleRule{{
-				Id: jsii.String("expire-old-lease-versions"),
-				// Every acquire/refresh/release writes a new version of the lease
-				// object; old versions are only useful for a short forensic window.
-				// This never touches the current version: leases are not deleted.
-				NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(float64(p.NoncurrentVersionDays))),
-				AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
-			}},
+		s.Bucket = privateBucket(s.Stack, "LeaseBucket", p.BucketName, &awss3.LifecycleRule{
+			Id: jsii.String("expire-old-lease-versions"),
+			// Every acquire/refresh/release writes a new version of the lease
+			// object; old versions are only useful for a short forensic window.
+			// This never touches the current version: leases are not deleted.
+			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(float64(p.NoncurrentVersionDays))),
+			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
 		})
 		if !p.DisableConditionalWriteEnforcement {
 			// S3 evaluates the s3:if-none-match / s3:if-match condition keys against
@@ -157,6 +163,23 @@ func (s *LeaseStack) buildStorage() map[string]*string {
 		env[EnvTable] = s.Table.TableName()
 	}
 	return env
+}
+
+// privateBucket is a bucket as this stack keeps every one: versioned,
+// private, TLS 1.2 only, SSE-S3, owner-enforced, retained when the stack
+// goes; lifecycle says how its old versions go.
+func privateBucket(scope constructs.Construct, id, name string, lifecycle *awss3.LifecycleRule) awss3.Bucket {
+	return awss3.NewBucket(scope, jsii.String(id), &awss3.BucketProps{
+		BucketName:        optString(name),
+		Versioned:         jsii.Bool(true),
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		EnforceSSL:        jsii.Bool(true),
+		MinimumTLSVersion: jsii.Number(1.2),
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		LifecycleRules:    &[]*awss3.LifecycleRule{lifecycle},
+	})
 }
 
 // Memory and timeout.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -65,6 +66,10 @@ func TestMain(m *testing.M) {
 			AlarmTopicArn:          "arn:aws:sns:eu-west-1:111111111111:ops",
 			SweepSchedule:          "rate(5 minutes)",
 			LeasePrefix:            "locks/",
+			TenantPrefixes:         []string{"tenants/a/", "tenants/b-2/"},
+			// A stand-in for the RedDB face's function (#11), the first
+			// reader of the tokens document.
+			TokenFunctions: []string{FnLease},
 		})
 		s3T, dynamoT, optionsT = synth(s3), synth(dynamo), synth(options)
 		variants = map[string]*synthesised{"s3": s3T, "dynamodb": dynamoT, "options": optionsT}
@@ -177,7 +182,9 @@ func TestEveryRouteRequiresIAM(t *testing.T) {
 				keys = append(keys, props(r)["RouteKey"].(string))
 			}
 			sort.Strings(keys)
-			want := []string{"GET /v1/leases/{database_key+}", "POST /v1/acquire", "POST /v1/refresh", "POST /v1/release"}
+			want := []string{"GET /v1/leases/{database_key+}", "POST /v1/acquire", "POST /v1/acquire/{database_key+}",
+				"POST /v1/admin/release/{database_key+}", "POST /v1/refresh", "POST /v1/refresh/{database_key+}",
+				"POST /v1/release", "POST /v1/release/{database_key+}"}
 			if !reflect.DeepEqual(keys, want) {
 				t.Errorf("route keys %v, want %v", keys, want)
 			}
@@ -294,6 +301,7 @@ var wantActions = map[Storage]map[string][]string{
 		FnRefresh: {"s3:GetObject", "s3:PutObject"},
 		FnRelease: {"s3:GetObject", "s3:PutObject"},
 		FnLease:   {"s3:GetObject"},
+		FnAdmin:   {"s3:GetObject", "s3:PutObject"},
 		FnSweep:   {"events:PutEvents", "s3:GetObject", "s3:ListBucket", "s3:PutObject"},
 	},
 	StorageDynamoDB: {
@@ -301,6 +309,7 @@ var wantActions = map[Storage]map[string][]string{
 		FnRefresh: {"dynamodb:GetItem", "dynamodb:PutItem"},
 		FnRelease: {"dynamodb:GetItem", "dynamodb:PutItem"},
 		FnLease:   {"dynamodb:GetItem"},
+		FnAdmin:   {"dynamodb:GetItem", "dynamodb:PutItem"},
 		FnSweep:   {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan", "events:PutEvents"},
 	},
 }
@@ -420,7 +429,9 @@ func TestRolesAreLeastPrivilege(t *testing.T) {
 
 				prefix := v.stack.Props.LeasePrefix
 				objects := `"/` + prefix + `*"`
-				bucketArn := `{"Fn::GetAtt":["` + logicalOf(v, "AWS::S3::Bucket") + `","Arn"]}`
+				bucketArn := `{"Fn::GetAtt":["` + logicalIDPrefix(v, "AWS::S3::Bucket", "LeaseBucket") + `","Arn"]}`
+				tokensArn := `{"Fn::GetAtt":["` + logicalIDPrefix(v, "AWS::S3::Bucket", "TokensBucket") + `","Arn"]}`
+				readsTokens := slices.Contains(v.stack.Props.TokenFunctions, fn)
 				tableArn := `{"Fn::GetAtt":["` + logicalOf(v, "AWS::DynamoDB::Table") + `","Arn"]}`
 				busArn := `{"Fn::GetAtt":["` + logicalOf(v, "AWS::Events::EventBus") + `","Arn"]}`
 				allowed := map[string][]string{
@@ -433,6 +444,10 @@ func TestRolesAreLeastPrivilege(t *testing.T) {
 					"dynamodb:PutItem":     {tableArn},
 					"dynamodb:Scan":        {tableArn},
 					"events:PutEvents":     {busArn},
+				}
+				if readsTokens {
+					allowed["s3:GetObject"] = append(allowed["s3:GetObject"], tokensArn+`,"/tokens.json"]]}`)
+					allowed["s3:ListBucket"] = append(allowed["s3:ListBucket"], tokensArn)
 				}
 				if v := scopeViolations(sts, allowed); len(v) > 0 {
 					t.Errorf("%s: %s", fn, strings.Join(v, "; "))
@@ -449,6 +464,9 @@ func TestRolesAreLeastPrivilege(t *testing.T) {
 						switch a {
 						case "s3:ListBucket":
 							want := map[string]any{"StringLike": map[string]any{"s3:prefix": []any{prefix, prefix + "*"}}}
+							if strings.Contains(mustJSON(st.Resources), `"TokensBucket`) {
+								want = nil // the tokens bucket holds one document
+							}
 							if !reflect.DeepEqual(st.Condition, want) {
 								t.Errorf("%s: ListBucket condition %v", fn, st.Condition)
 							}
@@ -465,7 +483,13 @@ func TestRolesAreLeastPrivilege(t *testing.T) {
 					gotList = append(gotList, a)
 				}
 				sort.Strings(gotList)
-				if want := wantActions[storage][fn]; !reflect.DeepEqual(gotList, want) {
+				want := slices.Clone(wantActions[storage][fn])
+				if readsTokens {
+					want = append(want, "s3:GetObject", "s3:ListBucket")
+					slices.Sort(want)
+					want = slices.Compact(want)
+				}
+				if !reflect.DeepEqual(gotList, want) {
 					t.Errorf("%s actions %v, want %v", fn, gotList, want)
 				}
 			}
@@ -480,32 +504,164 @@ func logicalOf(v *synthesised, typ string) string {
 	return "<no " + typ + ">"
 }
 
-func TestCallerPolicyInvokesOnlyTheRoutes(t *testing.T) {
+// invokeARNs returns the execute-api ARNs (the part after the stage) that
+// a managed policy of the template lets callers invoke, by logical id
+// prefix, and fails unless it is one Allow statement of execute-api:Invoke
+// on this API.
+func invokeARNs(t *testing.T, v *synthesised, idPrefix string) []string {
+	t.Helper()
+	id := logicalIDPrefix(v, "AWS::IAM::ManagedPolicy", idPrefix)
+	mp, ok := resources(v.doc, "AWS::IAM::ManagedPolicy")[id]
+	if !ok {
+		t.Fatalf("no managed policy %s*", idPrefix)
+	}
+	sts := statements(props(mp)["PolicyDocument"])
+	if len(sts) != 1 || sts[0].Effect != "Allow" || !reflect.DeepEqual(sts[0].Actions, []string{"execute-api:Invoke"}) {
+		t.Fatalf("%s: statements %+v", id, sts)
+	}
+	var out []string
+	for _, r := range sts[0].Resources {
+		if !strings.Contains(r, `{"Ref":"`+logicalOf(v, "AWS::ApiGatewayV2::Api")+`"}`) {
+			t.Errorf("%s: resource not on this API: %s", id, r)
+		}
+		rest := r[strings.LastIndex(r, `"/$default/`)+len(`"/$default/`):]
+		out = append(out, strings.TrimSuffix(rest, `"]]}`))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// iamMatch is IAM's resource matching: * is any run of characters
+// (slashes too), ? one character, the rest literal.
+func iamMatch(pattern, s string) bool {
+	if pattern == "" {
+		return s == ""
+	}
+	switch pattern[0] {
+	case '*':
+		for i := 0; i <= len(s); i++ {
+			if iamMatch(pattern[1:], s[i:]) {
+				return true
+			}
+		}
+		return false
+	case '?':
+		return s != "" && iamMatch(pattern[1:], s[1:])
+	}
+	return s != "" && s[0] == pattern[0] && iamMatch(pattern[1:], s[1:])
+}
+
+func allows(patterns []string, request string) bool {
+	return slices.ContainsFunc(patterns, func(p string) bool { return iamMatch(p, request) })
+}
+
+// The all-keys caller policy invokes every caller route on every key, and
+// not the admin route; the admin policy is separate and invokes only the
+// admin route.
+func TestCallerAndAdminPolicies(t *testing.T) {
 	for name, v := range variants {
 		t.Run(name, func(t *testing.T) {
-			mps := resources(v.doc, "AWS::IAM::ManagedPolicy")
-			if len(mps) != 1 {
-				t.Fatalf("%d managed policies", len(mps))
+			if got, want := len(resources(v.doc, "AWS::IAM::ManagedPolicy")), 2+len(v.stack.Props.TenantPrefixes); got != want {
+				t.Fatalf("%d managed policies, want %d", got, want)
 			}
-			for _, mp := range mps {
-				sts := statements(props(mp)["PolicyDocument"])
-				if len(sts) != 1 || !reflect.DeepEqual(sts[0].Actions, []string{"execute-api:Invoke"}) {
-					t.Fatalf("statements %+v", sts)
-				}
-				var suffixes []string
-				for _, r := range sts[0].Resources {
-					if !strings.Contains(r, `{"Ref":"`+logicalOf(v, "AWS::ApiGatewayV2::Api")+`"}`) {
-						t.Errorf("resource not on this API: %s", r)
-					}
-					suffixes = append(suffixes, r[strings.LastIndex(r, `"/$default/`)+1:])
-				}
-				sort.Strings(suffixes)
-				want := []string{`/$default/GET/v1/leases/*"]]}`, `/$default/POST/v1/acquire"]]}`, `/$default/POST/v1/refresh"]]}`, `/$default/POST/v1/release"]]}`}
-				if !reflect.DeepEqual(suffixes, want) {
-					t.Errorf("route ARNs %v, want %v", suffixes, want)
-				}
+			caller := invokeARNs(t, v, "CallerPolicy")
+			want := []string{"GET/v1/leases/*", "POST/v1/acquire", "POST/v1/acquire/*", "POST/v1/refresh", "POST/v1/refresh/*", "POST/v1/release", "POST/v1/release/*"}
+			if !reflect.DeepEqual(caller, want) {
+				t.Errorf("all-keys caller policy invokes %q, want %q", caller, want)
+			}
+			if admin := invokeARNs(t, v, "AdminPolicy"); !reflect.DeepEqual(admin, []string{"POST/v1/admin/release/*"}) {
+				t.Errorf("admin policy invokes %q, want only the admin route", admin)
+			}
+			if allows(caller, "POST/v1/admin/release/tenants/a/db") {
+				t.Error("the caller policy reaches the break-glass route")
 			}
 		})
+	}
+}
+
+// Each tenant policy invokes exactly the path-key routes under its prefix:
+// not another tenant's keys, not a prefix that merely starts alike, not
+// the body-key routes (which cannot be scoped), not the admin route.
+func TestTenantPoliciesScopeThePathRoutes(t *testing.T) {
+	v := optionsT
+	for _, tc := range []struct {
+		prefix  string
+		allowed []string
+		refused []string
+	}{
+		{"tenants/a/",
+			[]string{"POST/v1/acquire/tenants/a/db", "POST/v1/refresh/tenants/a/x/y.rdb", "POST/v1/release/tenants/a/db", "GET/v1/leases/tenants/a/db"},
+			[]string{"POST/v1/acquire/tenants/b-2/db", "POST/v1/acquire/tenants/ab/db", "POST/v1/acquire/tenants/a", "POST/v1/acquire",
+				"POST/v1/refresh", "POST/v1/release", "POST/v1/admin/release/tenants/a/db", "GET/v1/leases/tenants/b-2/db",
+				"DELETE/v1/leases/tenants/a/db", "POST/v1/leases/tenants/a/db"}},
+		{"tenants/b-2/",
+			[]string{"POST/v1/acquire/tenants/b-2/db", "GET/v1/leases/tenants/b-2/db"},
+			[]string{"POST/v1/acquire/tenants/a/db", "GET/v1/leases/tenants/a/db", "POST/v1/release"}},
+	} {
+		got := invokeARNs(t, v, TenantPolicyID(tc.prefix))
+		want := []string{"GET/v1/leases/" + tc.prefix + "*", "POST/v1/acquire/" + tc.prefix + "*",
+			"POST/v1/refresh/" + tc.prefix + "*", "POST/v1/release/" + tc.prefix + "*"}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: invokes %q, want %q", tc.prefix, got, want)
+		}
+		for _, r := range tc.allowed {
+			if !allows(got, r) {
+				t.Errorf("%s: refuses %s", tc.prefix, r)
+			}
+		}
+		for _, r := range tc.refused {
+			if allows(got, r) {
+				t.Errorf("%s: allows %s", tc.prefix, r)
+			}
+		}
+		out, ok := v.doc["Outputs"].(map[string]any)[TenantPolicyID(tc.prefix)+"Arn"].(map[string]any)
+		if !ok || !strings.Contains(mustJSON(out["Value"]), TenantPolicyID(tc.prefix)) || !strings.Contains(out["Description"].(string), tc.prefix) {
+			t.Errorf("%s: output %v", tc.prefix, out)
+		}
+	}
+}
+
+func TestTenantPolicyIDIsStableAndDistinct(t *testing.T) {
+	a := TenantPolicyID("tenants/a/")
+	if a != TenantPolicyID("tenants/a/") || !strings.HasPrefix(a, "TenantPolicyTenantsA") {
+		t.Errorf("TenantPolicyID(tenants/a/) = %q", a)
+	}
+	if a == TenantPolicyID("tenants-a/") || a == TenantPolicyID("tenantsa/") {
+		t.Error("prefixes that differ only in punctuation share an id")
+	}
+}
+
+// The tokens document: its own bucket, read (and only read) by the token
+// functions, which are told where it is; no other function is.
+func TestTokensBucketAndReaders(t *testing.T) {
+	if len(resources(s3T.doc, "AWS::S3::Bucket")) != 1 || s3T.stack.TokensBucket != nil {
+		t.Errorf("a stack without token functions has a tokens bucket")
+	}
+	v := optionsT
+	id := logicalIDPrefix(v, "AWS::S3::Bucket", "TokensBucket")
+	b, ok := resources(v.doc, "AWS::S3::Bucket")[id]
+	if !ok {
+		t.Fatal("no tokens bucket")
+	}
+	p := props(b)
+	if b["DeletionPolicy"] != "Retain" || mustJSON(p["VersioningConfiguration"]) != `{"Status":"Enabled"}` ||
+		!strings.Contains(mustJSON(p["BucketEncryption"]), "AES256") ||
+		mustJSON(p["PublicAccessBlockConfiguration"]) != `{"BlockPublicAcls":true,"BlockPublicPolicy":true,"IgnorePublicAcls":true,"RestrictPublicBuckets":true}` {
+		t.Errorf("tokens bucket %v", b)
+	}
+	for _, fn := range FunctionNames {
+		env := props(v.doc["Resources"].(map[string]any)[fnLogicalID(v, fn)].(map[string]any))["Environment"].(map[string]any)["Variables"].(map[string]any)
+		_, hasBucket := env[EnvTokensBucket]
+		if reads := fn == FnLease; reads != hasBucket {
+			t.Errorf("%s: %s set = %v, want %v", fn, EnvTokensBucket, hasBucket, reads)
+		}
+		if hasBucket && (mustJSON(env[EnvTokensBucket]) != `{"Ref":"`+id+`"}` || env[EnvTokensKey] != TokensKey) {
+			t.Errorf("%s: tokens at %v / %v", fn, env[EnvTokensBucket], env[EnvTokensKey])
+		}
+	}
+	out := v.doc["Outputs"].(map[string]any)[OutputTokens].(map[string]any)
+	if js := mustJSON(out["Value"]); !strings.Contains(js, `"s3://"`) || !strings.Contains(js, id) || !strings.Contains(js, "/tokens.json") {
+		t.Errorf("tokens output %s", js)
 	}
 }
 
@@ -655,9 +811,15 @@ func TestStorageRetained(t *testing.T) {
 func TestBucketPolicy(t *testing.T) {
 	for name, v := range map[string]*synthesised{"s3": s3T, "options": optionsT} {
 		t.Run(name, func(t *testing.T) {
-			pols := resources(v.doc, "AWS::S3::BucketPolicy")
+			pols := map[string]map[string]any{}
+			lease := logicalIDPrefix(v, "AWS::S3::Bucket", "LeaseBucket")
+			for id, p := range resources(v.doc, "AWS::S3::BucketPolicy") {
+				if mustJSON(props(p)["Bucket"]) == `{"Ref":"`+lease+`"}` {
+					pols[id] = p
+				}
+			}
 			if len(pols) != 1 {
-				t.Fatalf("%d bucket policies", len(pols))
+				t.Fatalf("%d policies on the lease bucket", len(pols))
 			}
 			var tls, conditional bool
 			for _, p := range pols {
@@ -742,9 +904,12 @@ func TestOutputs(t *testing.T) {
 	for name, v := range map[string]*synthesised{"s3": s3T, "dynamodb": dynamoT} {
 		t.Run(name, func(t *testing.T) {
 			outs := v.doc["Outputs"].(map[string]any)
-			want := []string{OutputAPIURL, OutputEventBusName, OutputCallerPolicy, OutputBucketName}
+			want := []string{OutputAPIURL, OutputEventBusName, OutputCallerPolicy, OutputAdminPolicy, OutputBucketName}
 			if name == "dynamodb" {
-				want[3] = OutputTableName
+				want[4] = OutputTableName
+			}
+			if _, ok := outs[OutputTokens]; ok {
+				t.Errorf("output %s without a tokens bucket", OutputTokens)
 			}
 			for _, k := range want {
 				if _, ok := outs[k]; !ok {
@@ -827,6 +992,15 @@ func TestPropsValidation(t *testing.T) {
 		"fractional timeout": {LambdaDir: "/x", APITimeout: 1500e6},
 		"reserved name":      {LambdaDir: "/x", ReservedConcurrency: map[string]int{"nope": 1}},
 		"domain":             {LambdaDir: "/x", CustomDomain: &CustomDomainProps{DomainName: "a.example"}},
+		"tenant no slash":    {LambdaDir: "/x", TenantPrefixes: []string{"tenants/a"}},
+		"tenant wildcard":    {LambdaDir: "/x", TenantPrefixes: []string{"tenants/*/"}},
+		"tenant dot-dot":     {LambdaDir: "/x", TenantPrefixes: []string{"tenants/../"}},
+		"tenant leading /":   {LambdaDir: "/x", TenantPrefixes: []string{"/tenants/"}},
+		"tenant every key":   {LambdaDir: "/x", TenantPrefixes: []string{""}},
+		"tenant twice":       {LambdaDir: "/x", TenantPrefixes: []string{"a/", "a/"}},
+		"tenant unicode":     {LambdaDir: "/x", TenantPrefixes: []string{"tenants/é/"}},
+		"token reader sweep": {LambdaDir: "/x", TokenFunctions: []string{FnSweep}},
+		"token reader name":  {LambdaDir: "/x", TokenFunctions: []string{"reddb"}},
 	}
 	for name, p := range bad {
 		if err := ValidateProps(&p); err == nil {

@@ -27,13 +27,21 @@ const (
 	EnvTTLMaxMs    = "REDLEASE_TTL_MAX_MS"
 	EnvLogLevel    = "REDLEASE_LOG_LEVEL"
 	EnvEventBus    = "REDLEASE_EVENT_BUS"
+	EnvMaxTermJump = "REDLEASE_MAX_TERM_JUMP"
+	// Bearer tokens: a tokens document in a file (redlease serve) or an S3
+	// object (the deployed stack), re-read every REDLEASE_TOKENS_RELOAD_MS.
+	EnvTokensFile     = "REDLEASE_TOKENS_FILE"      //nolint:gosec // a variable name, not a credential
+	EnvTokensBucket   = "REDLEASE_TOKENS_BUCKET"    //nolint:gosec // a variable name, not a credential
+	EnvTokensKey      = "REDLEASE_TOKENS_KEY"       //nolint:gosec // a variable name, not a credential
+	EnvTokensReloadMs = "REDLEASE_TOKENS_RELOAD_MS" //nolint:gosec // a variable name, not a credential
 )
 
 // Vars returns the name of every variable FromEnv reads (a test holds it
 // to what FromEnv asks for, and the stack's environment to it).
 func Vars() []string {
 	return []string{EnvBackend, EnvDataDir, EnvBucket, EnvPrefix, EnvS3PathStyle, EnvTable,
-		EnvTTLMinMs, EnvTTLMaxMs, EnvLogLevel, EnvEventBus}
+		EnvTTLMinMs, EnvTTLMaxMs, EnvLogLevel, EnvEventBus, EnvMaxTermJump,
+		EnvTokensFile, EnvTokensBucket, EnvTokensKey, EnvTokensReloadMs}
 }
 
 // The storage backends.
@@ -49,7 +57,39 @@ const (
 	DefaultBackend = BackendFile
 	DefaultDataDir = ".redlease"
 	DefaultPrefix  = lease.DefaultPrefix
+	// DefaultTokensKey is the tokens document's object key in its bucket.
+	DefaultTokensKey = "tokens.json"
+	// How often a tokens document is checked: a file costs a read, an S3
+	// object a conditional GET (304 while unchanged).
+	DefaultTokensFileReload = time.Second
+	DefaultTokensS3Reload   = time.Minute
 )
+
+// Tokens says where the bearer tokens document is: nowhere (no bearer
+// tokens), a file, or an S3 object.
+type Tokens struct {
+	File   string
+	Bucket string
+	Key    string
+	// Reload is how often the document is checked (the source's default
+	// when zero).
+	Reload time.Duration
+}
+
+// Enabled reports whether a tokens document is configured.
+func (t Tokens) Enabled() bool { return t.File != "" || t.Bucket != "" }
+
+// Every is the check interval in force.
+func (t Tokens) Every() time.Duration {
+	switch {
+	case t.Reload > 0:
+		return t.Reload
+	case t.Bucket != "":
+		return DefaultTokensS3Reload
+	default:
+		return DefaultTokensFileReload
+	}
+}
 
 // Config is one deployment's settings.
 type Config struct {
@@ -62,6 +102,7 @@ type Config struct {
 	Limits      lease.Limits
 	LogLevel    slog.Level
 	EventBus    string // sweep: EventBridge bus for "Lease Expired" events
+	Tokens      Tokens // bearer tokens; none when not Enabled
 }
 
 // FromEnv reads the REDLEASE_* variables through getenv (os.Getenv in
@@ -79,6 +120,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		Limits:   lease.DefaultLimits(),
 		LogLevel: slog.LevelInfo,
 		EventBus: get(EnvEventBus),
+		Tokens:   Tokens{File: get(EnvTokensFile), Bucket: get(EnvTokensBucket), Key: get(EnvTokensKey)},
+	}
+	if cfg.Tokens.Bucket != "" && cfg.Tokens.Key == "" {
+		cfg.Tokens.Key = DefaultTokensKey
 	}
 	if cfg.Backend == "" {
 		cfg.Backend = DefaultBackend
@@ -111,6 +156,18 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	} else if ok {
 		cfg.Limits.MaxTTL = d
+	}
+	if d, ok, err := millis(get, EnvTokensReloadMs); err != nil {
+		errs = append(errs, err)
+	} else if ok {
+		cfg.Tokens.Reload = d
+	}
+	if v := get(EnvMaxTermJump); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n < 1 || n > lease.MaxSafeInteger {
+			errs = append(errs, fmt.Errorf("%s=%q: want a term distance between 1 and %d", EnvMaxTermJump, v, lease.MaxSafeInteger))
+		}
+		cfg.Limits.MaxTermJump = n
 	}
 	if err := cfg.Validate(); err != nil {
 		errs = append(errs, err)
@@ -146,6 +203,12 @@ func (c Config) Validate() error {
 	if strings.HasPrefix(c.Prefix, "/") {
 		errs = append(errs, fmt.Errorf("%s=%q: must not start with '/'", EnvPrefix, c.Prefix))
 	}
+	if c.Tokens.File != "" && c.Tokens.Bucket != "" {
+		errs = append(errs, fmt.Errorf("%s and %s both set: one tokens document, in a file or in S3", EnvTokensFile, EnvTokensBucket))
+	}
+	if c.Tokens.Key != "" && c.Tokens.Bucket == "" {
+		errs = append(errs, fmt.Errorf("%s needs %s", EnvTokensKey, EnvTokensBucket))
+	}
 	if c.Limits.MinTTL < time.Millisecond {
 		errs = append(errs, fmt.Errorf("%s: minimum TTL must be at least 1 ms", EnvTTLMinMs))
 	}
@@ -159,7 +222,7 @@ func (c Config) Validate() error {
 // NeedsAWS reports whether the backend talks to AWS, so that entry points
 // skip loading the SDK configuration (and its cold-start cost) otherwise.
 func (c Config) NeedsAWS() bool {
-	return c.Backend == BackendS3 || c.Backend == BackendDynamoDB
+	return c.Backend == BackendS3 || c.Backend == BackendDynamoDB || c.Tokens.Bucket != ""
 }
 
 // maxTTLMs keeps TTLs far from overflowing expires_at_ms and time.Duration.

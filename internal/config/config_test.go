@@ -108,3 +108,36 @@ func TestVarsAreWhatFromEnvReads(t *testing.T) {
 		t.Errorf("FromEnv reads %s, which Vars does not list", name)
 	}
 }
+
+func TestFromEnvTokensAndTermJump(t *testing.T) {
+	t.Parallel()
+	got, err := FromEnv(env(map[string]string{EnvTokensBucket: "cfg", EnvTokensReloadMs: "30000", EnvMaxTermJump: "10"}))
+	if err != nil {
+		t.Fatalf("FromEnv: %v", err)
+	}
+	if want := (Tokens{Bucket: "cfg", Key: DefaultTokensKey, Reload: 30 * time.Second}); got.Tokens != want || got.Tokens.Every() != 30*time.Second {
+		t.Errorf("Tokens = %+v, want %+v", got.Tokens, want)
+	}
+	if got.Limits.MaxTermJump != 10 || !got.NeedsAWS() {
+		t.Errorf("MaxTermJump %d, NeedsAWS %v; want 10 and true (the document is in S3)", got.Limits.MaxTermJump, got.NeedsAWS())
+	}
+	file, err := FromEnv(env(map[string]string{EnvTokensFile: "/etc/redlease/tokens.json"}))
+	if err != nil || !file.Tokens.Enabled() || file.Tokens.Every() != DefaultTokensFileReload || file.NeedsAWS() {
+		t.Errorf("tokens file: %+v, %v", file.Tokens, err)
+	}
+	if none, _ := FromEnv(env(nil)); none.Tokens.Enabled() {
+		t.Error("tokens enabled by default")
+	}
+	for name, vars := range map[string]map[string]string{
+		"file and bucket":    {EnvTokensFile: "f", EnvTokensBucket: "b"},
+		"key without bucket": {EnvTokensKey: "k"},
+		"term jump zero":     {EnvMaxTermJump: "0"},
+		"term jump word":     {EnvMaxTermJump: "many"},
+		"term jump too big":  {EnvMaxTermJump: "9007199254740992"},
+		"reload zero":        {EnvTokensFile: "f", EnvTokensReloadMs: "0"},
+	} {
+		if _, err := FromEnv(env(vars)); err == nil {
+			t.Errorf("%s: FromEnv accepted %v", name, vars)
+		}
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -53,11 +54,22 @@ func BuildAPI(ctx context.Context, getenv func(string) string, out io.Writer, fn
 	if err != nil {
 		return nil, err
 	}
-	face, err := app.Face(observe.NewLogger(out, app.Config.LogLevel), observe.NewMetrics(out, observe.DefaultNamespace), ops)
+	log := observe.NewLogger(out, app.Config.LogLevel)
+	if err := app.LoadAuth(ctx, log); err != nil {
+		return nil, err
+	}
+	face, err := app.Face(log, observe.NewMetrics(out, observe.DefaultNamespace), ops)
 	if err != nil {
 		return nil, err
 	}
-	return apigw.New(face), nil
+	return apigw.NewWithOptions(face, apigw.Options{IAMAdmin: adminOnly(ops)}), nil
+}
+
+// adminOnly reports whether a function serves nothing but break-glass
+// operations: only then is invoking it through IAM the admin check, since
+// the admin route has an IAM policy of its own.
+func adminOnly(ops []api.Op) bool {
+	return len(ops) > 0 && !slices.ContainsFunc(ops, func(op api.Op) bool { return op != api.OpForceRelease })
 }
 
 // Builder wires the function fn from the environment read through getenv,

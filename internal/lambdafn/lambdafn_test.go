@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/redlease/redlease/pkg/api"
+	"github.com/redlease/redlease/pkg/auth"
 )
 
 func event(t *testing.T, name string) []byte {
@@ -109,8 +110,78 @@ func TestAPIKnowsEveryRouteFunctionAndNoOther(t *testing.T) {
 
 func TestFunctionsAreTheRoutesFunctionsAndTheSweep(t *testing.T) {
 	t.Parallel()
-	want := []string{api.FnAcquire, api.FnRefresh, api.FnRelease, api.FnLease, FnSweep}
+	want := []string{api.FnAcquire, api.FnRefresh, api.FnRelease, api.FnLease, api.FnAdmin, FnSweep}
 	if got := Functions(); !slices.Equal(got, want) {
 		t.Errorf("Functions() = %q, want %q", got, want)
+	}
+}
+
+// The admin function alone makes IAM callers admins: the break-glass event
+// is refused on a function that serves every route and served on "admin".
+func TestOnlyTheAdminFunctionBreaksGlass(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	getenv := func(k string) string {
+		return map[string]string{"REDLEASE_BACKEND": "file", "REDLEASE_DATA_DIR": dir}[k]
+	}
+	build := func(fn string) lambda.Handler {
+		a, err := BuildAPI(context.Background(), getenv, &bytes.Buffer{}, fn)
+		if err != nil {
+			t.Fatalf("BuildAPI(%q): %v", fn, err)
+		}
+		return lambda.NewHandler(a.Handle)
+	}
+	if r := invoke(t, build(api.FnAcquire), event(t, "acquire-key.json")); r.StatusCode != 200 {
+		t.Fatalf("acquire = %d %s", r.StatusCode, r.Body)
+	}
+	if r := invoke(t, build(""), event(t, "force-release.json")); r.StatusCode != 403 {
+		t.Errorf("break glass on a function serving every route = %d %s, want 403", r.StatusCode, r.Body)
+	}
+	if r := invoke(t, build(api.FnAdmin), event(t, "force-release.json")); r.StatusCode != 200 || !strings.Contains(r.Body, `"holder_principal":"arn:aws:sts::123456789012:assumed-role/reddb-tenant-a"`) {
+		t.Errorf("break glass on the admin function = %d %s, want 200 naming tenant a's role", r.StatusCode, r.Body)
+	}
+}
+
+// A function configured with a tokens document authenticates unsigned
+// requests by bearer token (the RedDB face's functions start this way); a
+// bad document fails the start-up, naming the entry.
+func TestBuildLoadsBearerTokens(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	tokens := filepath.Join(dir, "tokens.json")
+	write := func(doc string) {
+		if err := os.WriteFile(tokens, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	getenv := func(k string) string {
+		return map[string]string{"REDLEASE_BACKEND": "memory", "REDLEASE_TOKENS_FILE": tokens}[k]
+	}
+	write(`{"tokens":[{"name":"tenant-dev","sha256":"` + auth.Hash("dev-token-0123456789") + `","prefixes":["clusters/"]}]}`)
+	a, err := BuildAPI(context.Background(), getenv, &bytes.Buffer{}, api.FnAcquire)
+	if err != nil {
+		t.Fatalf("BuildAPI: %v", err)
+	}
+	h := lambda.NewHandler(a.Handle)
+	unsigned := func(authorization string) []byte {
+		var ev map[string]any
+		if err := json.Unmarshal(event(t, "acquire.json"), &ev); err != nil {
+			t.Fatal(err)
+		}
+		delete(ev["requestContext"].(map[string]any), "authorizer")
+		ev["headers"].(map[string]any)["authorization"] = authorization
+		b, _ := json.Marshal(ev)
+		return b
+	}
+	if r := invoke(t, h, unsigned("Bearer dev-token-0123456789")); r.StatusCode != 200 {
+		t.Errorf("bearer acquire = %d %s, want 200", r.StatusCode, r.Body)
+	}
+	if r := invoke(t, h, unsigned("Bearer guessed-0123456789")); r.StatusCode != 401 || r.Headers["WWW-Authenticate"] != `Bearer realm="redlease", error="invalid_token"` {
+		t.Errorf("unknown token = %d %v %s, want 401 with an invalid_token challenge", r.StatusCode, r.Headers, r.Body)
+	}
+	write(`{"tokens":[{"name":"tenant-dev","sha256":"nope","prefixes":["clusters/"]}]}`)
+	if _, err := BuildAPI(context.Background(), getenv, &bytes.Buffer{}, api.FnAcquire); err == nil ||
+		!strings.Contains(err.Error(), `tokens[0] "tenant-dev"`) {
+		t.Errorf("BuildAPI with a bad tokens document: %v, want an error naming tokens[0]", err)
 	}
 }

@@ -26,6 +26,11 @@ type App struct {
 	Store lease.ListingStore
 	// Service is the lease service on Store, with its storage calls timed.
 	Service *lease.Service
+	// Auth establishes the principal of a request the transport did not
+	// (bearer tokens: LoadAuth; api.Open for an open local server). Nil:
+	// only transport principals (IAM) get through, every other request
+	// is 401.
+	Auth api.Authenticator
 }
 
 // Load builds the App for cfg. withAWS loads the SDK configuration even
@@ -52,12 +57,17 @@ func Load(ctx context.Context, cfg config.Config, withAWS bool) (*App, error) {
 // Face builds what the HTTP adapters serve: the JSON lease API on the
 // service, restricted to ops (all of them when empty; a Lambda function
 // serves its routes' operations), behind the Mux that routes faces by path
-// prefix. log and metrics receive one line each per request; nil metrics
-// emits none.
+// prefix, behind a.Auth (when set) so that every face gets its principal
+// the same way. log and metrics receive one line each per request; nil
+// metrics emits none.
 func (a *App) Face(log *slog.Logger, metrics *observe.Metrics, ops []api.Op) (api.Face, error) {
 	jsonAPI, err := api.New(api.Config{Service: a.Service, Logger: log, Metrics: metrics, Ops: ops})
 	if err != nil {
 		return nil, fmt.Errorf("lease API: %w", err)
 	}
-	return api.NewMux(jsonAPI), nil
+	var face api.Face = api.NewMux(jsonAPI)
+	if a.Auth != nil {
+		face = api.Authenticate(face, a.Auth)
+	}
+	return face, nil
 }

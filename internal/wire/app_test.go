@@ -28,6 +28,10 @@ func TestLoadAndFace(t *testing.T) {
 		t.Errorf("Load(memory, withAWS) region %q, %v: want the SDK configuration loaded", awsRegion(withAWS), err)
 	}
 
+	if got, _ := app.Face(observe.Discard(), nil, nil); got.Serve(ctx, api.Request{Method: http.MethodGet, Path: "/v1/leases/a/b"}).Status != http.StatusUnauthorized {
+		t.Error("a face without an authenticator served a request without a principal")
+	}
+	app.Auth = api.Open()
 	face, err := app.Face(observe.Discard(), nil, []api.Op{api.OpAcquire})
 	if err != nil {
 		t.Fatalf("Face: %v", err)

@@ -141,7 +141,7 @@ func TestStoreFileCreatesItsDirectory(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Service: %v", err)
 	}
-	if _, err := svc.Acquire(context.Background(), lease.AcquireRequest{DatabaseKey: "a/b", HolderID: "h", TTLMs: 1000, Term: 1}); err != nil {
+	if _, err := svc.Acquire(context.Background(), lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "a/b", HolderID: "h", TTLMs: 1000, Term: 1}); err != nil {
 		t.Fatalf("Acquire: %v", err)
 	}
 	if _, err := os.Stat(dir + "/leases/a/b.lease.json"); err != nil {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/redlease/redlease/pkg/internal/jsonstr"
@@ -206,7 +207,13 @@ var (
 	acquireFields = []string{"database_key", "holder_id", "ttl_ms", "term"}
 	refreshFields = []string{"database_key", "holder_id", "generation", "ttl_ms", "current_term", "term"}
 	releaseFields = []string{"database_key", "holder_id", "generation"}
+	// The break-glass body is optional: the key is in the path, a reason
+	// goes to the log.
+	forceReleaseFields = []string{"database_key", "reason"}
 )
+
+// maxReasonBytes bounds a break-glass reason, which is logged as sent.
+const maxReasonBytes = 256
 
 // reader reads members in the order its methods are called and keeps the
 // first error, so that a decoder is one struct literal (whose calls Go
@@ -223,6 +230,22 @@ func (r *reader) str(name string) string {
 	v, err := r.obj.str(name)
 	r.err = err
 	return v
+}
+
+// key reads database_key: the body's on a route with the key in the body;
+// on a route with the key in the path (pathKey non-nil) the path's, which
+// the body may repeat but not contradict.
+func (r *reader) key(pathKey *string) string {
+	if pathKey == nil {
+		return r.str("database_key")
+	}
+	if _, ok := r.obj["database_key"]; !ok || r.err != nil {
+		return *pathKey
+	}
+	if v := r.str("database_key"); r.err == nil && v != *pathKey {
+		r.err = invalidField("database_key", "differs from the key in the path; leave it out of the body or send the same key")
+	}
+	return *pathKey
 }
 
 func (r *reader) uint(name string) uint64 {
@@ -244,14 +267,18 @@ func (r *reader) optUint(name string) uint64 {
 }
 
 // DecodeAcquire parses an acquire body. term defaults to lease.DefaultTerm.
-func DecodeAcquire(body []byte) (lease.AcquireRequest, error) {
+func DecodeAcquire(body []byte) (lease.AcquireRequest, error) { return decodeAcquire(body, nil) }
+
+// decodeAcquire parses an acquire body, for the key in the path when
+// pathKey is not nil. The principal is the caller's, set by the handler.
+func decodeAcquire(body []byte, pathKey *string) (lease.AcquireRequest, error) {
 	obj, err := decodeObject(body, acquireFields)
 	if err != nil {
 		return lease.AcquireRequest{}, err
 	}
 	rd := reader{obj: obj}
 	r := lease.AcquireRequest{
-		DatabaseKey: rd.str("database_key"),
+		DatabaseKey: rd.key(pathKey),
 		HolderID:    rd.str("holder_id"),
 		TTLMs:       rd.uint("ttl_ms"),
 		Term:        rd.optUint("term"),
@@ -267,14 +294,16 @@ func DecodeAcquire(body []byte) (lease.AcquireRequest, error) {
 
 // DecodeRefresh parses a refresh body. current_term and term are 0 when
 // absent (no fence, no term check).
-func DecodeRefresh(body []byte) (lease.RefreshRequest, error) {
+func DecodeRefresh(body []byte) (lease.RefreshRequest, error) { return decodeRefresh(body, nil) }
+
+func decodeRefresh(body []byte, pathKey *string) (lease.RefreshRequest, error) {
 	obj, err := decodeObject(body, refreshFields)
 	if err != nil {
 		return lease.RefreshRequest{}, err
 	}
 	rd := reader{obj: obj}
 	r := lease.RefreshRequest{
-		DatabaseKey: rd.str("database_key"),
+		DatabaseKey: rd.key(pathKey),
 		HolderID:    rd.str("holder_id"),
 		Generation:  rd.uint("generation"),
 		TTLMs:       rd.uint("ttl_ms"),
@@ -288,14 +317,16 @@ func DecodeRefresh(body []byte) (lease.RefreshRequest, error) {
 }
 
 // DecodeRelease parses a release body.
-func DecodeRelease(body []byte) (lease.ReleaseRequest, error) {
+func DecodeRelease(body []byte) (lease.ReleaseRequest, error) { return decodeRelease(body, nil) }
+
+func decodeRelease(body []byte, pathKey *string) (lease.ReleaseRequest, error) {
 	obj, err := decodeObject(body, releaseFields)
 	if err != nil {
 		return lease.ReleaseRequest{}, err
 	}
 	rd := reader{obj: obj}
 	r := lease.ReleaseRequest{
-		DatabaseKey: rd.str("database_key"),
+		DatabaseKey: rd.key(pathKey),
 		HolderID:    rd.str("holder_id"),
 		Generation:  rd.uint("generation"),
 	}
@@ -303,4 +334,30 @@ func DecodeRelease(body []byte) (lease.ReleaseRequest, error) {
 		return lease.ReleaseRequest{}, rd.err
 	}
 	return r, nil
+}
+
+// decodeForceRelease parses the optional break-glass body: nothing, or an
+// object with an optional reason (logged) and at most the path's key.
+func decodeForceRelease(body []byte, pathKey string) (lease.ForceReleaseRequest, string, error) {
+	r := lease.ForceReleaseRequest{DatabaseKey: pathKey}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return r, "", nil
+	}
+	obj, err := decodeObject(body, forceReleaseFields)
+	if err != nil {
+		return lease.ForceReleaseRequest{}, "", err
+	}
+	rd := reader{obj: obj}
+	r.DatabaseKey = rd.key(&pathKey)
+	var reason string
+	if _, ok := obj["reason"]; ok {
+		reason = rd.str("reason")
+	}
+	if rd.err != nil {
+		return lease.ForceReleaseRequest{}, "", rd.err
+	}
+	if len(reason) > maxReasonBytes || !utf8.ValidString(reason) || strings.ContainsFunc(reason, unicode.IsControl) {
+		return lease.ForceReleaseRequest{}, "", invalidField("reason", fmt.Sprintf("must be at most %d bytes without control characters", maxReasonBytes))
+	}
+	return r, reason, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -151,17 +152,17 @@ func TestTermDefaultsToOne(t *testing.T) {
 	}
 	rr, err := api.DecodeRefresh([]byte(`{"database_key":"k","holder_id":"h","generation":4,"ttl_ms":1000}`))
 	want := lease.RefreshRequest{DatabaseKey: "k", HolderID: "h", Generation: 4, TTLMs: 1000}
-	if err != nil || rr != want {
+	if err != nil || !reflect.DeepEqual(rr, want) {
 		t.Errorf("DecodeRefresh without terms = %+v, %v; want %+v (no fence)", rr, err, want)
 	}
 }
 
 func ExampleDecodeAcquire() {
 	r, err := api.DecodeAcquire([]byte(`{"database_key":"clusters/dev/data.rdb","holder_id":"reddb-0-1","ttl_ms":60000}`))
-	fmt.Println(r, err)
+	fmt.Println(r.DatabaseKey, r.HolderID, r.TTLMs, r.Term, err)
 	_, err = api.DecodeAcquire([]byte(`{"database_key":"k","holder_id":"h","ttl_ms":1.5e3}`))
 	fmt.Println(err)
 	// Output:
-	// {clusters/dev/data.rdb reddb-0-1 60000 1} <nil>
+	// clusters/dev/data.rdb reddb-0-1 60000 1 <nil>
 	// invalid ttl_ms: must be a non-negative integer, got a fractional number
 }

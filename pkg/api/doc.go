@@ -1,5 +1,5 @@
 // Package api is the one implementation of redlease's HTTP contract
-// (shared/API.md, api/openapi.yaml): routing, strict request decoding, the
+// (docs/api.md, api/openapi.yaml): routing, strict request decoding, the
 // mapping of domain errors to statuses and codes, response bodies, and one
 // log line and one metrics line per request.
 //
@@ -17,6 +17,12 @@
 // template, operation, the Lambda function that serves it and where the key
 // is. The Handler routes by it; tests hold api/openapi.yaml, the stack
 // (infra/stack), the functions/ folders and the Makefile to it.
+//
+// Every request must carry a principal, established by the entry point
+// (Request.Principal: the IAM caller from apigw, a bearer token through
+// Authenticate, lease.Anonymous on an open server); a request without one
+// is 401 before its body is read, and the Service refuses keys outside the
+// principal's prefixes (403) before any storage request.
 //
 // Decisions where the contract is silent (extensions, none of which change
 // a documented answer):
@@ -39,6 +45,10 @@
 //     trusted.
 //   - A record RedDB could not read (ErrCorrupt) and an exhausted fencing
 //     token are 500 internal, with the details in the log only.
-//   - The key in the GET path is percent-decoded exactly once by this
-//     package; adapters hand it over as it appears in the path.
+//   - The key in a path is percent-decoded exactly once by this package;
+//     adapters hand it over as it appears in the path. On the routes with
+//     the key in the path the body may repeat database_key only as the
+//     same key (400 otherwise), so one request never names two keys.
+//   - A 403 says why (outside the prefixes, another principal's lease,
+//     not an admin) but never whose lease it is.
 package api

@@ -22,6 +22,8 @@ const (
 	CodeBackendUnavailable = "backend_unavailable"
 	CodeInternal           = "internal"
 	CodeMethodNotAllowed   = "method_not_allowed"
+	CodeUnauthorized       = "unauthorized"
+	CodeForbidden          = "forbidden"
 )
 
 // CodeOK is the outcome logged and counted for a success.
@@ -35,6 +37,8 @@ var errorTable = []struct {
 	status int
 	code   string
 }{
+	{lease.ErrUnauthorized, http.StatusUnauthorized, CodeUnauthorized},
+	{lease.ErrForbidden, http.StatusForbidden, CodeForbidden},
 	{lease.ErrInvalid, http.StatusBadRequest, CodeInvalidRequest},
 	{lease.ErrNotFound, http.StatusNotFound, CodeNotFound},
 	{lease.ErrHeld, http.StatusConflict, CodeHeld},
@@ -42,6 +46,22 @@ var errorTable = []struct {
 	{lease.ErrStale, http.StatusConflict, CodeStale},
 	{lease.ErrLostRace, http.StatusConflict, CodeLostRace},
 	{lease.ErrUnavailable, http.StatusServiceUnavailable, CodeBackendUnavailable},
+}
+
+// ErrorCodes returns every error code the JSON API answers, with its
+// status: the error table's, and those the Handler answers itself (a fresh
+// map, the caller's). docs/api.md and api/openapi.yaml are held to it.
+func ErrorCodes() map[string]int {
+	codes := map[string]int{
+		CodeNotFound:         http.StatusNotFound, // also an unknown route
+		CodeMethodNotAllowed: http.StatusMethodNotAllowed,
+		CodeTooLarge:         http.StatusRequestEntityTooLarge,
+		CodeInternal:         http.StatusInternalServerError,
+	}
+	for _, row := range errorTable {
+		codes[row.code] = row.status
+	}
+	return codes
 }
 
 // defaultUnavailableRetry is the hint sent when a backend gave none.
@@ -59,9 +79,10 @@ type errorDetail struct {
 
 // apiError is a refusal ready to be written.
 type apiError struct {
-	status int
-	detail errorDetail
-	allow  string // Allow header of a 405
+	status    int
+	detail    errorDetail
+	allow     string // Allow header of a 405
+	challenge string // WWW-Authenticate header of a 401
 }
 
 // toAPIError classifies err. Messages are written for people and never
@@ -77,6 +98,19 @@ func toAPIError(err error) *apiError {
 	}
 	d := &e.detail
 	switch d.Code {
+	case CodeUnauthorized:
+		d.Message, e.challenge = "the request carries no credentials", BearerChallenge(false)
+		var un *lease.UnauthorizedError
+		if errors.As(err, &un) {
+			d.Message, e.challenge = un.Reason, BearerChallenge(un.Presented)
+		}
+	case CodeForbidden:
+		// Never the owner's name, never whether the key exists.
+		d.Message = "this principal may not do this"
+		var fe *lease.ForbiddenError
+		if errors.As(err, &fe) {
+			d.Message = fe.Reason
+		}
 	case CodeInvalidRequest:
 		var inv *lease.InvalidError
 		if errors.As(err, &inv) {

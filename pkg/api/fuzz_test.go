@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
 	"testing"
 
 	"github.com/redlease/redlease/pkg/api"
@@ -39,7 +40,7 @@ func FuzzDecoders(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r2, err := api.DecodeAcquire(again); err != nil || r2 != r {
+			if r2, err := api.DecodeAcquire(again); err != nil || !reflect.DeepEqual(r2, r) {
 				t.Fatalf("round trip of %q: %+v, %v; want %+v", body, r2, err, r)
 			}
 			if r.Term == 0 {

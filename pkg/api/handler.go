@@ -85,8 +85,10 @@ type outcome struct {
 	op         Op
 	key        string
 	holder     string
+	principal  string
 	generation uint64
-	err        error // the domain or decoding error, for the log
+	err        error       // the domain or decoding error, for the log
+	extra      []slog.Attr // what an operation adds (the break-glass release)
 }
 
 // Serve answers one request. It never panics and never returns an
@@ -115,36 +117,43 @@ func (h *Handler) Serve(ctx context.Context, req Request) (resp Response) {
 	return h.response(req.RequestID, http.StatusOK, body)
 }
 
-// dispatch routes, decodes and calls the Service.
+// dispatch routes, authenticates, decodes and calls the Service. The
+// order is the contract's: unknown route (404), wrong method (405), no
+// principal (401), then the request itself (400, 413), then the Service,
+// which refuses keys outside the principal's prefixes (403) before any
+// storage request.
 func (h *Handler) dispatch(ctx context.Context, req Request) (any, outcome, *apiError) {
 	rt, raw, found := lookup(req)
-	var (
-		op  Op
-		key string
-		err error
-	)
+	out := outcome{principal: req.Principal.Name}
 	if found {
-		op = rt.Op
-		if rt.Key == KeyInPath {
-			key, err = unescapeKey(raw)
-		}
+		out.op = rt.Op
 	}
-	out := outcome{op: op, key: key}
-	if !found || !slices.Contains(h.ops, op) {
+	fail := func(err error) (any, outcome, *apiError) {
+		out.err = err
+		return nil, out, toAPIError(err)
+	}
+	if !found || !slices.Contains(h.ops, rt.Op) {
 		return nil, out, notFoundRoute()
 	}
 	if !slices.Contains(rt.Methods, req.Method) {
 		return nil, out, methodNotAllowed(req.Method, rt.Methods)
 	}
-	if err != nil {
-		out.err = err
-		return nil, out, toAPIError(err)
+	if req.Principal.Name == "" {
+		return fail(unauthenticated(req))
 	}
-	if op == OpGet {
-		snap, err := h.svc.Get(ctx, key)
-		out.err = err
+	var pathKey *string
+	if rt.Key == KeyInPath {
+		key, err := unescapeKey(raw)
+		out.key = key
 		if err != nil {
-			return nil, out, toAPIError(err)
+			return fail(err)
+		}
+		pathKey = &key
+	}
+	if rt.Op == OpGet {
+		snap, err := h.svc.Get(ctx, req.Principal, *pathKey)
+		if err != nil {
+			return fail(err)
 		}
 		out.holder, out.generation = snap.Lease.HolderID, snap.Lease.Generation
 		return readBody{Lease: snap.Lease, State: snap.State, ExpiresInMs: snap.ExpiresInMs}, out, nil
@@ -153,52 +162,92 @@ func (h *Handler) dispatch(ctx context.Context, req Request) (any, outcome, *api
 	if len(body) > MaxBodyBytes {
 		return nil, out, tooLarge()
 	}
-	if err := checkContentType(req.Header); err != nil {
-		out.err = err
-		return nil, out, toAPIError(err)
+	optional := rt.Op == OpForceRelease && len(body) == 0 && unreadable == ""
+	if !optional {
+		if err := checkContentType(req.Header); err != nil {
+			return fail(err)
+		}
 	}
 	if unreadable != "" {
-		out.err = invalidField(fieldBody, unreadable)
-		return nil, out, toAPIError(out.err)
+		return fail(invalidField(fieldBody, unreadable))
 	}
-	l, err := h.mutate(ctx, op, body, &out)
-	out.err = err
+	if rt.Op == OpForceRelease {
+		answer, err := h.forceRelease(ctx, req.Principal, body, *pathKey, &out)
+		if err != nil {
+			return fail(err)
+		}
+		return answer, out, nil
+	}
+	l, err := h.mutate(ctx, rt.Op, req.Principal, body, pathKey, &out)
 	if err != nil {
-		return nil, out, toAPIError(err)
+		return fail(err)
 	}
 	out.generation = l.Generation
 	return leaseBody{Lease: l}, out, nil
 }
 
-func (h *Handler) mutate(ctx context.Context, op Op, body []byte, out *outcome) (lease.Lease, error) {
+// mutate decodes the body of acquire, refresh or release and calls the
+// Service as principal, the caller the entry point established.
+func (h *Handler) mutate(ctx context.Context, op Op, principal lease.Principal, body []byte, pathKey *string, out *outcome) (lease.Lease, error) {
 	switch op {
 	case OpAcquire:
-		r, err := DecodeAcquire(body)
+		r, err := decodeAcquire(body, pathKey)
 		if err != nil {
 			return lease.Lease{}, err
 		}
-		out.key, out.holder = r.DatabaseKey, r.HolderID
+		out.key, out.holder, r.Principal = r.DatabaseKey, r.HolderID, principal
 		return h.svc.Acquire(ctx, r)
 	case OpRefresh:
-		r, err := DecodeRefresh(body)
+		r, err := decodeRefresh(body, pathKey)
 		if err != nil {
 			return lease.Lease{}, err
 		}
-		out.key, out.holder = r.DatabaseKey, r.HolderID
+		out.key, out.holder, r.Principal = r.DatabaseKey, r.HolderID, principal
 		return h.svc.Refresh(ctx, r)
 	case OpRelease:
-		r, err := DecodeRelease(body)
+		r, err := decodeRelease(body, pathKey)
 		if err != nil {
 			return lease.Lease{}, err
 		}
-		out.key, out.holder = r.DatabaseKey, r.HolderID
+		out.key, out.holder, r.Principal = r.DatabaseKey, r.HolderID, principal
 		return h.svc.Release(ctx, r)
 	}
 	return lease.Lease{}, fmt.Errorf("api: no mutation for %q", op)
 }
 
+// forceRelease is the break-glass release. Its log line names the admin
+// (principal), the holder and principal it took the lease from, and the
+// reason given.
+func (h *Handler) forceRelease(ctx context.Context, principal lease.Principal, body []byte, key string, out *outcome) (forceReleaseBody, error) {
+	r, reason, err := decodeForceRelease(body, key)
+	if err != nil {
+		return forceReleaseBody{}, err
+	}
+	r.Principal = principal
+	got, err := h.svc.ForceRelease(ctx, r)
+	if err != nil {
+		return forceReleaseBody{}, err
+	}
+	out.holder, out.generation = got.Lease.HolderID, got.Lease.Generation
+	out.extra = append(out.extra,
+		slog.Bool("break_glass", true),
+		slog.String("released_principal", got.Principal),
+		slog.Bool("already_released", got.AlreadyReleased),
+		slog.String("reason", reason))
+	return forceReleaseBody{Lease: got.Lease, HolderPrincipal: got.Principal, AlreadyReleased: got.AlreadyReleased}, nil
+}
+
 type leaseBody struct {
 	Lease lease.Lease `json:"lease"`
+}
+
+// forceReleaseBody is the break-glass answer: the released lease, the
+// principal it belonged to (none for a record without one) and whether it
+// was released before.
+type forceReleaseBody struct {
+	Lease           lease.Lease `json:"lease"`
+	HolderPrincipal string      `json:"holder_principal,omitempty"`
+	AlreadyReleased bool        `json:"already_released"`
 }
 
 type readBody struct {
@@ -215,6 +264,9 @@ func (h *Handler) errorResponse(requestID string, e *apiError) Response {
 	resp := h.response(requestID, e.status, errorBody{Error: e.detail})
 	if e.allow != "" {
 		resp.Header["Allow"] = e.allow
+	}
+	if e.challenge != "" {
+		resp.Header["WWW-Authenticate"] = e.challenge
 	}
 	if e.status == http.StatusServiceUnavailable {
 		resp.Header["Retry-After"] = retryAfterSeconds(e.detail.RetryAfterMs)
@@ -259,6 +311,7 @@ func (h *Handler) record(req Request, out outcome, e *apiError, status int, star
 		slog.String("route", string(out.op)),
 		slog.String("key", out.key),
 		slog.String("holder", out.holder),
+		slog.String("principal", out.principal),
 		slog.String("outcome", code),
 		slog.Int("status", status),
 		slog.Float64("latency_ms", ms(latency)),
@@ -268,7 +321,11 @@ func (h *Handler) record(req Request, out outcome, e *apiError, status int, star
 	if out.generation != 0 {
 		attrs = append(attrs, slog.Uint64("generation", out.generation))
 	}
+	attrs = append(attrs, out.extra...)
 	level := slog.LevelInfo
+	if len(out.extra) > 0 && e == nil {
+		level = slog.LevelWarn // a break-glass release stands out in the log
+	}
 	switch {
 	case status >= 500:
 		level = slog.LevelError

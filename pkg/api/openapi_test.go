@@ -41,8 +41,13 @@ func loadSpec(t *testing.T) *openapi3.T {
 func specRoute(t *testing.T, doc *openapi3.T, req api.Request) (*routers.Route, map[string]string) {
 	t.Helper()
 	path, params := req.Path, map[string]string{}
-	if rest, ok := strings.CutPrefix(req.Path, api.PathLeases); ok {
-		path, params["database_key"] = "/v1/leases/{database_key}", rest
+	for _, r := range api.Routes() {
+		prefix, name, greedy := r.Param()
+		if rest, ok := strings.CutPrefix(req.Path, prefix); greedy && ok {
+			// OpenAPI has no greedy parameter: {database_key+} is {database_key}.
+			path, params[name] = strings.ReplaceAll(r.Path, "+}", "}"), rest
+			break
+		}
 	}
 	item := doc.Paths.Value(path)
 	if item == nil {
@@ -66,7 +71,6 @@ func TestResponsesConformToOpenAPI(t *testing.T) {
 	t.Parallel()
 	doc := loadSpec(t)
 	e := apitest.New(t, apitest.Options{})
-	at := func(ms int64) { e.Clock.Set(apitest.Epoch.Add(time.Duration(ms) * time.Millisecond)) }
 
 	type step struct {
 		name   string
@@ -82,6 +86,7 @@ func TestResponsesConformToOpenAPI(t *testing.T) {
 		}})
 	}
 	acquire := `{"database_key":"clusters/dev/data.rdb","holder_id":"reddb-0-1","ttl_ms":60000}`
+	tokens := tokenEnv(t)
 	steps := []step{
 		{"acquire", 0, post("/v1/acquire", acquire), 200, nil},
 		{"read held", 1000, get("/v1/leases/clusters/dev/data.rdb"), 200, nil},
@@ -109,15 +114,34 @@ func TestResponsesConformToOpenAPI(t *testing.T) {
 		{"internal on write", 0, post("/v1/refresh", `{"database_key":"k","holder_id":"h","generation":1,"ttl_ms":1000}`), 500,
 			broken(&apitest.Broken{LoadErr: errors.New("access denied")})},
 		{"internal on read", 0, get("/v1/leases/k"), 500, broken(&apitest.Broken{LoadErr: errors.New("access denied")})},
+		// The path-key routes, principals and the break-glass route.
+		{"acquire by path", 80000, as(tokenA, post("/v1/acquire/tenants/a/db", `{"holder_id":"reddb-a","ttl_ms":60000}`)), 200, tokens},
+		{"acquire by path with the same key in the body", 80000, as(tokenA, post("/v1/acquire/tenants/a/db", `{"database_key":"tenants/a/db","holder_id":"reddb-a","ttl_ms":60000}`)), 200, tokens},
+		{"acquire by path, held", 80000, as(tokenA, post("/v1/acquire/tenants/a/db", `{"holder_id":"x","ttl_ms":60000}`)), 409, tokens},
+		{"refresh by path", 81000, as(tokenA, post("/v1/refresh/tenants/a/db", `{"holder_id":"reddb-a","generation":2,"ttl_ms":60000}`)), 200, tokens},
+		{"refresh by path, stale", 81000, as(tokenA, post("/v1/refresh/tenants/a/db", `{"holder_id":"reddb-a","generation":1,"ttl_ms":60000}`)), 409, tokens},
+		{"refresh by path, another key in the body", 81000, as(tokenA, post("/v1/refresh/tenants/a/db", `{"database_key":"tenants/a/x","holder_id":"reddb-a","generation":2,"ttl_ms":60000}`)), 400, tokens},
+		{"refresh by another principal", 81000, as(tokenA2, post("/v1/refresh/tenants/a/db", `{"holder_id":"reddb-a","generation":2,"ttl_ms":60000}`)), 403, tokens},
+		{"read outside the prefixes", 81000, as(tokenB, get("/v1/leases/tenants/a/db")), 403, tokens},
+		{"no token", 81000, as("", get("/v1/leases/tenants/a/db")), 401, tokens},
+		{"unknown token", 81000, as("nobody-0123456789", post("/v1/release/tenants/a/db", `{"holder_id":"reddb-a","generation":2}`)), 401, tokens},
+		{"break glass without admin", 82000, as(tokenA, post("/v1/admin/release/tenants/a/db", ``)), 403, tokens},
+		{"break glass", 82000, as(tokenOps, post("/v1/admin/release/tenants/a/db", `{"reason":"stuck writer"}`)), 200, tokens},
+		{"break glass again", 82000, as(tokenOps, api.Request{Method: "POST", Path: "/v1/admin/release/tenants/a/db", Header: http.Header{}}), 200, tokens},
+		{"break glass on a key without a record", 82000, as(tokenOps, post("/v1/admin/release/tenants/a/none", ``)), 404, tokens},
+		{"release by path, after break glass", 83000, as(tokenA, post("/v1/release/tenants/a/db", `{"holder_id":"reddb-a","generation":2}`)), 200, tokens},
+		{"release by path, stale", 83000, as(tokenA, post("/v1/release/tenants/a/db", `{"holder_id":"reddb-a","generation":1}`)), 409, tokens},
+		{"acquire by path, term jump", 83000, as(tokenA, post("/v1/acquire/tenants/a/db", `{"holder_id":"reddb-a","ttl_ms":60000,"term":5000}`)), 400, tokens},
 	}
 	ctx := context.Background()
-	opts := &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true}
+	// Credentials are the service's to check; the spec names the schemes.
+	opts := &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}
 	for _, s := range steps {
 		env := e
 		if s.env != nil {
 			env = s.env
 		}
-		at(s.atMs)
+		env.Clock.Set(apitest.Epoch.Add(time.Duration(s.atMs) * time.Millisecond))
 		var body []byte
 		if s.req.Body != nil {
 			body, _ = io.ReadAll(s.req.Body) // kept for the spec's check of the request
@@ -134,7 +158,7 @@ func TestResponsesConformToOpenAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		httpReq.Header = s.req.Header.Clone()
-		if s.req.Method == http.MethodGet {
+		if len(params) > 0 {
 			httpReq.URL.RawPath, _ = url.PathUnescape(s.req.Path)
 		}
 		reqIn := &openapi3filter.RequestValidationInput{Request: httpReq, PathParams: params, Route: route, Options: opts}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+
+	"github.com/redlease/redlease/pkg/lease"
 )
 
 // MaxBodyBytes is the largest request body the lease contract accepts
@@ -46,6 +48,15 @@ type Request struct {
 	// RequestID identifies the request in the response and every log line;
 	// the face makes one when empty.
 	RequestID string
+	// Principal is the caller, established by the entry point: the
+	// transport (apigw: the IAM identity in API Gateway's request
+	// context) or an Authenticator (Authenticate: a bearer token, or
+	// lease.Anonymous on an open server). Never read from the body. A face
+	// refuses a request without one with 401, before anything else.
+	Principal lease.Principal
+	// AuthError is why no principal was established (an error matching
+	// lease.ErrUnauthorized), for the 401; nil when nothing was tried.
+	AuthError error
 }
 
 // Response is what the transport sends back. Its body is bytes: every

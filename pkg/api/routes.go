@@ -17,6 +17,8 @@ const (
 	OpRefresh Op = "refresh"
 	OpRelease Op = "release"
 	OpGet     Op = "get"
+	// OpForceRelease is the break-glass release of an admin principal.
+	OpForceRelease Op = "force_release"
 )
 
 // The Lambda functions that serve the routes; each is also the folder
@@ -26,6 +28,9 @@ const (
 	FnRefresh = "refresh"
 	FnRelease = "release"
 	FnLease   = "lease"
+	// FnAdmin serves the break-glass route only, so that its IAM policy
+	// (and its role) is apart from every caller's.
+	FnAdmin = "admin"
 )
 
 // KeyIn says where a route carries the database key.
@@ -37,15 +42,25 @@ const (
 	KeyInPath KeyIn = "path" // the route's greedy path parameter
 )
 
-// Route paths. KeyParam is the greedy path parameter of the read route,
-// PathGetRoute the read route's template as API Gateway names it.
+// Route paths. KeyParam is the greedy path parameter of the routes that
+// carry the key in the path; the Path*Key templates are those routes as API
+// Gateway names them, so that an IAM policy on
+// ".../POST/v1/acquire/tenants/a/*" grants one operation on one prefix.
+// PathAcquire, PathRefresh and PathRelease carry the key in the body and
+// cannot be scoped that way.
 const (
-	PathAcquire  = "/v1/acquire"
-	PathRefresh  = "/v1/refresh"
-	PathRelease  = "/v1/release"
-	PathLeases   = "/v1/leases/"
-	KeyParam     = "database_key"
-	PathGetRoute = PathLeases + "{" + KeyParam + "+}"
+	PathAcquire      = "/v1/acquire"
+	PathRefresh      = "/v1/refresh"
+	PathRelease      = "/v1/release"
+	PathLeases       = "/v1/leases/"
+	PathAdminRelease = "/v1/admin/release/"
+	KeyParam         = "database_key"
+	keyTemplate      = "{" + KeyParam + "+}"
+	PathGetRoute     = PathLeases + keyTemplate
+	PathAcquireKey   = PathAcquire + "/" + keyTemplate
+	PathRefreshKey   = PathRefresh + "/" + keyTemplate
+	PathReleaseKey   = PathRelease + "/" + keyTemplate
+	PathForceRelease = PathAdminRelease + keyTemplate
 )
 
 // Route is one route of the HTTP API.
@@ -70,9 +85,13 @@ var (
 // functions/ folders and the Makefile to it. A new route is one row.
 var routes = []Route{
 	{post, PathAcquire, OpAcquire, FnAcquire, KeyInBody},
+	{post, PathAcquireKey, OpAcquire, FnAcquire, KeyInPath},
 	{post, PathRefresh, OpRefresh, FnRefresh, KeyInBody},
+	{post, PathRefreshKey, OpRefresh, FnRefresh, KeyInPath},
 	{post, PathRelease, OpRelease, FnRelease, KeyInBody},
+	{post, PathReleaseKey, OpRelease, FnRelease, KeyInPath},
 	{get, PathGetRoute, OpGet, FnLease, KeyInPath},
+	{post, PathForceRelease, OpForceRelease, FnAdmin, KeyInPath},
 }
 
 // Routes returns the route table, in declaration order; the copy is the

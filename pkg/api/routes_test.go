@@ -27,14 +27,17 @@ func TestRouteTableIsCopiedOut(t *testing.T) {
 
 func TestRouteTableDerivations(t *testing.T) {
 	t.Parallel()
-	if got, want := api.Ops(), []api.Op{api.OpAcquire, api.OpRefresh, api.OpRelease, api.OpGet}; !slices.Equal(got, want) {
+	if got, want := api.Ops(), []api.Op{api.OpAcquire, api.OpRefresh, api.OpRelease, api.OpGet, api.OpForceRelease}; !slices.Equal(got, want) {
 		t.Errorf("Ops() = %q, want %q", got, want)
 	}
-	if got, want := api.Functions(), []string{api.FnAcquire, api.FnRefresh, api.FnRelease, api.FnLease}; !slices.Equal(got, want) {
+	if got, want := api.Functions(), []string{api.FnAcquire, api.FnRefresh, api.FnRelease, api.FnLease, api.FnAdmin}; !slices.Equal(got, want) {
 		t.Errorf("Functions() = %q, want %q", got, want)
 	}
 	if got := api.OpsOf(api.FnLease); !slices.Equal(got, []api.Op{api.OpGet}) {
 		t.Errorf("OpsOf(lease) = %q, want [get]", got)
+	}
+	if got := api.OpsOf(api.FnAdmin); !slices.Equal(got, []api.Op{api.OpForceRelease}) {
+		t.Errorf("OpsOf(admin) = %q, want [force_release]", got)
 	}
 	if got := api.OpsOf("sweep"); got != nil {
 		t.Errorf("OpsOf(sweep) = %q, want none", got)

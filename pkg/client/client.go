@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -32,7 +33,11 @@ type Options struct {
 	// redlease serve expects. NewAWS fills both from the AWS credential chain.
 	Credentials aws.CredentialsProvider
 	Region      string
-	Retry       RetryPolicy
+	// Token, when set, is sent as "Authorization: Bearer <token>" on every
+	// request: what redlease serve --tokens and the RedDB face want. It
+	// excludes Credentials (both would fill the Authorization header).
+	Token string
+	Retry RetryPolicy
 	// Clock drives backoff, Wait and the Keeper (SystemClock when nil).
 	Clock Clock
 	// Rand returns a uniform number in [0, 1) for jitter (math/rand/v2 when nil).
@@ -46,6 +51,7 @@ type Client struct {
 	http      *http.Client
 	creds     aws.CredentialsProvider
 	region    string
+	token     string
 	retry     RetryPolicy
 	clock     Clock
 	rand      func() float64
@@ -64,6 +70,12 @@ func New(o Options) (*Client, error) {
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
 		return nil, fmt.Errorf("client: endpoint %q: want http(s)://host[:port][/stage]", o.Endpoint)
 	}
+	if o.Credentials != nil && o.Token != "" {
+		return nil, errors.New("client: Options.Credentials and Options.Token both fill the Authorization header; choose one")
+	}
+	if strings.ContainsAny(o.Token, " \t\r\n") {
+		return nil, errors.New("client: Options.Token must not contain white space")
+	}
 	if o.Credentials != nil && o.Region == "" {
 		o.Region = RegionFromEndpoint(o.Endpoint)
 		if o.Region == "" {
@@ -75,6 +87,7 @@ func New(o Options) (*Client, error) {
 		http:      o.HTTPClient,
 		creds:     o.Credentials,
 		region:    o.Region,
+		token:     o.Token,
 		retry:     o.Retry.withDefaults(),
 		clock:     o.Clock,
 		rand:      o.Rand,
@@ -100,6 +113,9 @@ func (c *Client) Clock() Clock { return c.clock }
 
 // Signed reports whether requests carry a SigV4 signature.
 func (c *Client) Signed() bool { return c.creds != nil }
+
+// Bearer reports whether requests carry a bearer token.
+func (c *Client) Bearer() bool { return c.token != "" }
 
 // AcquireRequest asks for the lease of DatabaseKey.
 type AcquireRequest struct {
@@ -156,15 +172,15 @@ type Snapshot struct {
 	ReceivedAt time.Time // client clock
 }
 
+// The bodies of the routes with the key in the path: the key travels in
+// the path, where an IAM policy can scope it, and not in the body.
 type acquireBody struct {
-	DatabaseKey string `json:"database_key"`
-	HolderID    string `json:"holder_id"`
-	TTLMs       int64  `json:"ttl_ms"`
-	Term        uint64 `json:"term,omitempty"`
+	HolderID string `json:"holder_id"`
+	TTLMs    int64  `json:"ttl_ms"`
+	Term     uint64 `json:"term,omitempty"`
 }
 
 type refreshBody struct {
-	DatabaseKey string `json:"database_key"`
 	HolderID    string `json:"holder_id"`
 	Generation  uint64 `json:"generation"`
 	TTLMs       int64  `json:"ttl_ms"`
@@ -173,9 +189,12 @@ type refreshBody struct {
 }
 
 type releaseBody struct {
-	DatabaseKey string `json:"database_key"`
-	HolderID    string `json:"holder_id"`
-	Generation  uint64 `json:"generation"`
+	HolderID   string `json:"holder_id"`
+	Generation uint64 `json:"generation"`
+}
+
+type forceReleaseBody struct {
+	Reason string `json:"reason,omitempty"`
 }
 
 type leaseBody struct {
@@ -193,9 +212,13 @@ func (c *Client) Acquire(ctx context.Context, r AcquireRequest) (Grant, error) {
 	if term == 0 {
 		term = lease.DefaultTerm
 	}
+	path, err := keyPath("/v1/acquire/", r.DatabaseKey)
+	if err != nil {
+		return Grant{}, fmt.Errorf("acquire %q: %w", r.DatabaseKey, err)
+	}
 	res, err := c.do(ctx, call{
-		op: "acquire", method: http.MethodPost, path: "/v1/acquire", write: true,
-		body:  acquireBody{r.DatabaseKey, r.HolderID, r.TTL.Milliseconds(), r.Term},
+		op: "acquire", method: http.MethodPost, path: path, write: true,
+		body:  acquireBody{r.HolderID, r.TTL.Milliseconds(), r.Term},
 		facts: requestFacts{holderID: r.HolderID, term: term},
 	})
 	if err != nil {
@@ -207,9 +230,13 @@ func (c *Client) Acquire(ctx context.Context, r AcquireRequest) (Grant, error) {
 // Refresh extends one generation. stale and fenced are final: the lease is
 // gone and retrying cannot bring it back.
 func (c *Client) Refresh(ctx context.Context, r RefreshRequest) (Grant, error) {
+	path, err := keyPath("/v1/refresh/", r.DatabaseKey)
+	if err != nil {
+		return Grant{}, fmt.Errorf("refresh %q: %w", r.DatabaseKey, err)
+	}
 	res, err := c.do(ctx, call{
-		op: "refresh", method: http.MethodPost, path: "/v1/refresh", write: true,
-		body:  refreshBody{r.DatabaseKey, r.HolderID, r.Generation, r.TTL.Milliseconds(), r.CurrentTerm, r.Term},
+		op: "refresh", method: http.MethodPost, path: path, write: true,
+		body:  refreshBody{r.HolderID, r.Generation, r.TTL.Milliseconds(), r.CurrentTerm, r.Term},
 		facts: requestFacts{holderID: r.HolderID, generation: r.Generation, term: r.Term},
 	})
 	if err != nil {
@@ -222,9 +249,13 @@ func (c *Client) Refresh(ctx context.Context, r RefreshRequest) (Grant, error) {
 // twice returns the same record; lease.ErrStale means the generation is no
 // longer this holder's — either way the caller holds nothing afterwards.
 func (c *Client) Release(ctx context.Context, r ReleaseRequest) (lease.Lease, error) {
+	path, err := keyPath("/v1/release/", r.DatabaseKey)
+	if err != nil {
+		return lease.Lease{}, fmt.Errorf("release %q: %w", r.DatabaseKey, err)
+	}
 	res, err := c.do(ctx, call{
-		op: "release", method: http.MethodPost, path: "/v1/release", write: true,
-		body:  releaseBody(r),
+		op: "release", method: http.MethodPost, path: path, write: true,
+		body:  releaseBody{r.HolderID, r.Generation},
 		facts: requestFacts{holderID: r.HolderID, generation: r.Generation},
 	})
 	if err != nil {
@@ -239,7 +270,7 @@ func (c *Client) Release(ctx context.Context, r ReleaseRequest) (lease.Lease, er
 
 // Get reads the lease of a key; lease.ErrNotFound when none was ever taken.
 func (c *Client) Get(ctx context.Context, databaseKey string) (Snapshot, error) {
-	path, err := leasePath(databaseKey)
+	path, err := keyPath("/v1/leases/", databaseKey)
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("get %q: %w", databaseKey, err)
 	}
@@ -273,10 +304,46 @@ func (r *result) grant(ttl time.Duration) (Grant, error) {
 	}, nil
 }
 
-// leasePath builds the read route. The key travels as a greedy path, so its
-// segments are escaped one by one and "." / ".." / empty segments, which
-// HTTP path cleaning would rewrite into another key, are refused here.
-func leasePath(key string) (string, error) {
+// ForceReleased is the break-glass answer.
+type ForceReleased struct {
+	Lease lease.Lease
+	// Principal is the principal the lease belonged to ("" for a lease
+	// recorded without one).
+	Principal       string
+	AlreadyReleased bool
+	RequestID       string
+}
+
+// ForceRelease is the break-glass release of whatever lease a key has, for
+// an admin principal (an admin bearer token, or an IAM role the admin
+// policy is attached to); reason goes to the service's log. Others get
+// lease.ErrForbidden. It is safe to repeat: a released lease answers again
+// with AlreadyReleased.
+func (c *Client) ForceRelease(ctx context.Context, databaseKey, reason string) (ForceReleased, error) {
+	path, err := keyPath("/v1/admin/release/", databaseKey)
+	if err != nil {
+		return ForceReleased{}, fmt.Errorf("force release %q: %w", databaseKey, err)
+	}
+	res, err := c.do(ctx, call{op: "force release", method: http.MethodPost, path: path, write: true, body: forceReleaseBody{reason}})
+	if err != nil {
+		return ForceReleased{}, err
+	}
+	var body struct {
+		Lease           *lease.Lease `json:"lease"`
+		HolderPrincipal string       `json:"holder_principal"`
+		AlreadyReleased bool         `json:"already_released"`
+	}
+	if err := json.Unmarshal(res.body, &body); err != nil || body.Lease == nil {
+		return ForceReleased{}, fmt.Errorf("force release: %w: body %.200q", ErrUnexpected, res.body)
+	}
+	return ForceReleased{Lease: *body.Lease, Principal: body.HolderPrincipal, AlreadyReleased: body.AlreadyReleased, RequestID: res.requestID}, nil
+}
+
+// keyPath builds a route with the key in the path (prefix ends in "/").
+// The key travels as a greedy path, so its segments are escaped one by one
+// and "." / ".." / empty segments, which HTTP path cleaning would rewrite
+// into another key, are refused here.
+func keyPath(prefix, key string) (string, error) {
 	if key == "" || strings.HasPrefix(key, "/") {
 		return "", &lease.InvalidError{Field: "database_key", Reason: "must not be empty or start with '/'"}
 	}
@@ -287,5 +354,5 @@ func leasePath(key string) (string, error) {
 		}
 		segs[i] = url.PathEscape(s)
 	}
-	return "/v1/leases/" + strings.Join(segs, "/"), nil
+	return prefix + strings.Join(segs, "/"), nil
 }

@@ -1,4 +1,4 @@
-// Package client is the Go client of redlease's HTTP API (shared/API.md):
+// Package client is the Go client of redlease's HTTP API (docs/api.md):
 // Acquire, Refresh, Release and Get, a blocking Wait, and a Keeper that
 // holds a lease the way RedDB does.
 //

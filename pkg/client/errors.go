@@ -24,9 +24,14 @@ var (
 	// attempt settled it. See the package doc for what each method
 	// guarantees then.
 	ErrOutcomeUnknown = errors.New("outcome unknown")
-	// ErrUnauthorized: the service or API Gateway refused the caller (401,
-	// 403): missing or wrong SigV4 signature, credentials or IAM policy.
-	ErrUnauthorized = errors.New("unauthorized")
+	// ErrUnauthorized: the service or API Gateway refused the caller's
+	// credentials (401, or API Gateway's own 403): a missing, unknown or
+	// malformed bearer token, a missing or wrong SigV4 signature, or an
+	// IAM policy that does not allow the route (or the key, on the routes
+	// with the key in the path). It is lease.ErrUnauthorized. The
+	// service's 403 forbidden (the key outside the principal's prefixes,
+	// another principal's lease) is lease.ErrForbidden.
+	ErrUnauthorized = lease.ErrUnauthorized
 	// ErrInternal: the service failed with a bug (500 internal).
 	ErrInternal = errors.New("internal service error")
 	// ErrUnexpected: an answer the contract does not describe.
@@ -159,6 +164,10 @@ func decodeAPIError(op string, status int, header http.Header, body []byte, fact
 		e.Err = lease.Unavailable(errors.New(e.Message), e.RetryAfter)
 	case "internal":
 		e.Err = ErrInternal
+	case "unauthorized":
+		e.Err = &lease.UnauthorizedError{Reason: e.Message, Presented: true}
+	case "forbidden":
+		e.Err = &lease.ForbiddenError{Reason: e.Message}
 	default:
 		e.Err = statusError(status, e)
 	}

@@ -121,11 +121,14 @@ type faults struct {
 	seen  []seenRequest
 }
 
+// routeOf names the operation of a request path: the client sends every
+// operation by its route with the key in the path.
 func routeOf(path string) string {
-	if strings.HasPrefix(path, "/v1/leases/") {
+	op, _, _ := strings.Cut(strings.TrimPrefix(path, "/v1/"), "/")
+	if op == "leases" {
 		return "get"
 	}
-	return strings.TrimPrefix(path, "/v1/")
+	return op
 }
 
 func (f *faults) add(route string, fs ...fault) {
@@ -199,5 +202,5 @@ func newContractHandler(svc *lease.Service) http.Handler {
 	if err != nil {
 		panic(err) // only a nil Service fails
 	}
-	return httpserver.Handler(core)
+	return httpserver.Handler(api.Authenticate(core, api.Open()))
 }

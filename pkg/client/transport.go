@@ -139,9 +139,14 @@ func (c *Client) attempt(ctx context.Context, cl call, payload []byte) (*result,
 	return nil, classifyStatus(resp.StatusCode, ae.Code, cl.write), ae
 }
 
-// sign adds a SigV4 Authorization header (and X-Amz-Date, and
-// X-Amz-Security-Token for temporary credentials) when the client signs.
+// sign adds the credentials: the bearer token, or a SigV4 Authorization
+// header (and X-Amz-Date, and X-Amz-Security-Token for temporary
+// credentials) when the client signs.
 func (c *Client) sign(ctx context.Context, req *http.Request, payload []byte) error {
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+		return nil
+	}
 	if c.creds == nil {
 		return nil
 	}

@@ -19,6 +19,7 @@ const (
 	fieldExpiryReported   = "expiry_reported_ms"
 	fieldGeneration       = "generation"
 	fieldHolderID         = "holder_id"
+	fieldPrincipal        = "principal"
 	fieldReleasedAt       = "released_at_ms"
 	fieldReleasedHolderID = "released_holder_id"
 	fieldTerm             = "term"
@@ -34,7 +35,7 @@ const (
 // matches "" (holder ids are never empty).
 func EncodeRecord(r Record) []byte {
 	var b bytes.Buffer
-	b.Grow(192 + len(r.DatabaseKey) + 2*len(r.HolderID))
+	b.Grow(208 + len(r.DatabaseKey) + 2*len(r.HolderID) + len(r.Principal))
 	holder := r.HolderID
 	if r.Released() {
 		holder = ""
@@ -53,6 +54,10 @@ func EncodeRecord(r Record) []byte {
 	b.WriteString(strconv.FormatUint(r.Generation, 10))
 	b.WriteString(`,"` + fieldHolderID + `":`)
 	writeJSONString(&b, holder)
+	if r.Principal != "" {
+		b.WriteString(`,"` + fieldPrincipal + `":`)
+		writeJSONString(&b, r.Principal)
+	}
 	if r.Released() {
 		b.WriteString(`,"` + fieldReleasedAt + `":`)
 		b.WriteString(strconv.FormatUint(r.ReleasedAtMs, 10))
@@ -65,7 +70,8 @@ func EncodeRecord(r Record) []byte {
 	return b.Bytes()
 }
 
-// EncodeLease renders a plain lease (no redlease extensions) in RedDB's bytes.
+// EncodeLease renders a plain lease (no redlease extensions, no principal)
+// in RedDB's bytes.
 func EncodeLease(l Lease) []byte {
 	l.ReleasedAtMs = 0
 	return EncodeRecord(Record{Lease: l})
@@ -150,6 +156,11 @@ func DecodeRecord(data []byte) (Record, error) {
 	}
 	if _, ok := fields[fieldExpiryReported]; ok {
 		if r.ExpiryReportedMs, err = requiredUint(fields, fieldExpiryReported); err != nil {
+			return Record{}, err
+		}
+	}
+	if _, ok := fields[fieldPrincipal]; ok {
+		if r.Principal, err = requiredString(fields, fieldPrincipal); err != nil {
 			return Record{}, err
 		}
 	}

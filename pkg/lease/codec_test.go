@@ -118,6 +118,8 @@ func TestDecodeRejectsWhatRedDBRejects(t *testing.T) {
 		{"string term", `{"database_key":"k","holder_id":"h","term":"7","generation":1,"acquired_at_ms":1,"expires_at_ms":2}`},
 		{"negative term", `{"database_key":"k","holder_id":"h","term":-7,"generation":1,"acquired_at_ms":1,"expires_at_ms":2}`},
 		{"half a release marker", `{"database_key":"k","holder_id":"","generation":1,"acquired_at_ms":1,"expires_at_ms":2,"released_at_ms":5}`},
+		{"number principal", `{"database_key":"k","holder_id":"h","principal":7,"generation":1,"acquired_at_ms":1,"expires_at_ms":2}`},
+		{"null principal", `{"database_key":"k","holder_id":"h","principal":null,"generation":1,"acquired_at_ms":1,"expires_at_ms":2}`},
 		{"release marker with a holder", `{"database_key":"k","holder_id":"h","generation":1,"acquired_at_ms":1,"expires_at_ms":2,"released_at_ms":5,"released_holder_id":"h"}`},
 	}
 	for _, tc := range tests {
@@ -177,6 +179,63 @@ func TestSweepMarkerRoundTrips(t *testing.T) {
 	}
 }
 
+// The principal is stored in sorted position, omitted when empty, kept
+// through a release, and RedDB's reader (which ignores unknown members)
+// still reads the six fields it knows.
+func TestPrincipalRoundTrips(t *testing.T) {
+	t.Parallel()
+	live := lease.Record{
+		Lease:     lease.Lease{DatabaseKey: "tenants/a/db", HolderID: "reddb-0-1", Term: 2, Generation: 4, AcquiredAtMs: 1000, ExpiresAtMs: 61000},
+		Principal: "tenant-a-reddb",
+	}
+	released := live
+	released.ReleasedAtMs, released.ExpiresAtMs = 1500, 1500
+	tests := []struct {
+		name string
+		rec  lease.Record
+		want string
+	}{
+		{"live", live, `{"acquired_at_ms":1000,"database_key":"tenants/a/db","expires_at_ms":61000,"generation":4,"holder_id":"reddb-0-1","principal":"tenant-a-reddb","term":2}`},
+		{"released", released, `{"acquired_at_ms":1000,"database_key":"tenants/a/db","expires_at_ms":1500,"generation":4,"holder_id":"","principal":"tenant-a-reddb","released_at_ms":1500,"released_holder_id":"reddb-0-1","term":2}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := string(lease.EncodeRecord(tc.rec))
+			if got != tc.want {
+				t.Fatalf("EncodeRecord:\n got %s\nwant %s", got, tc.want)
+			}
+			back, err := lease.DecodeRecord([]byte(got))
+			if err != nil || back != tc.rec {
+				t.Fatalf("DecodeRecord = %+v, %v; want %+v", back, err, tc.rec)
+			}
+			var reddb struct {
+				HolderID   string `json:"holder_id"`
+				Generation uint64 `json:"generation"`
+			}
+			if err := jsonUnmarshal([]byte(got), &reddb); err != nil || reddb.Generation != tc.rec.Generation {
+				t.Fatalf("RedDB's reader: %+v, %v", reddb, err)
+			}
+		})
+	}
+}
+
+// Records written before principals existed (and RedDB's own) carry no
+// principal member: they decode with an empty Principal and encode back
+// byte for byte.
+func TestLegacyRecordHasNoPrincipal(t *testing.T) {
+	t.Parallel()
+	for _, g := range goldenRecords {
+		rec, err := lease.DecodeRecord([]byte(g.bytes))
+		if err != nil || rec.Principal != "" {
+			t.Fatalf("DecodeRecord(%s) = %+v, %v; want no principal", g.bytes, rec, err)
+		}
+		if again := string(lease.EncodeRecord(rec)); again != g.bytes {
+			t.Fatalf("re-encode of a legacy record:\n got %s\nwant %s", again, g.bytes)
+		}
+	}
+}
+
 // FuzzDecodeRecord: the decoder never panics, and whatever it accepts
 // re-encodes to bytes that decode to the same record.
 func FuzzDecodeRecord(f *testing.F) {
@@ -185,6 +244,7 @@ func FuzzDecodeRecord(f *testing.F) {
 	}
 	f.Add([]byte(`{"acquired_at_ms":1000,"database_key":"main","expires_at_ms":1500,"generation":4,"holder_id":"","released_at_ms":1500,"released_holder_id":"r","term":2}`))
 	f.Add([]byte(`{"generation":3.0}`))
+	f.Add([]byte(`{"acquired_at_ms":1,"database_key":"k","expires_at_ms":2,"generation":1,"holder_id":"h","principal":"p","term":1}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rec, err := lease.DecodeRecord(data)
 		if err != nil {

@@ -3,6 +3,14 @@
 // API contract, and the Service that applies RedDB's acquire, refresh and
 // release rules on top of any Store that offers compare-and-swap.
 //
+// Every request is made by a Principal, established by the entry point
+// (an IAM identity, a bearer token's name, Anonymous on an open local
+// server) and handed in with the request. The Service refuses a key outside
+// the principal's prefixes before any storage request, stores the principal
+// in the record it acquires, and lets only that principal refresh or
+// release the lease (records without a principal behave as before until
+// their next acquire). An admin principal may break glass (ForceRelease).
+//
 // The package has no AWS imports. Storage backends live in pkg/backend and
 // satisfy Store; HTTP and Lambda adapters live in pkg/api.
 //

@@ -34,6 +34,15 @@ var (
 	// expectation did not hold. Of the Service's methods only
 	// MarkExpiryReported returns it, since its caller names the version.
 	ErrPrecondition = errors.New("precondition failed")
+	// ErrForbidden: the principal may not touch this key, or this lease
+	// belongs to another principal, or the operation needs an admin.
+	// Refusals on the key alone come before any storage request, so they
+	// never reveal whether the key exists.
+	ErrForbidden = errors.New("forbidden")
+	// ErrUnauthorized: the request carries no credentials, or credentials
+	// nobody issued, or malformed ones. Entry points return it (the
+	// Service never authenticates) so that one table maps every error.
+	ErrUnauthorized = errors.New("unauthorized")
 )
 
 // InvalidError names the request field that was refused and why.
@@ -137,3 +146,47 @@ func (e *PreconditionError) Is(target error) bool { return target == ErrPrecondi
 func Unavailable(err error, retryAfter time.Duration) error {
 	return &UnavailableError{Err: err, RetryAfter: retryAfter}
 }
+
+// Why a principal was refused, in words a client may read: none names
+// another principal or says whether the key exists.
+const (
+	ReasonNoPrincipal     = "the request has no principal"
+	ReasonOutsidePrefixes = "the database_key is outside the principal's prefixes"
+	ReasonOtherPrincipal  = "the lease belongs to another principal"
+	ReasonNotAdmin        = "the operation needs an admin principal"
+)
+
+// ForbiddenError says which principal was refused on which key and why.
+// Owner is the principal the lease belongs to when that was the reason; it
+// is for the log, never for the client.
+type ForbiddenError struct {
+	Principal string
+	Key       string
+	Reason    string
+	Owner     string
+}
+
+func (e *ForbiddenError) Error() string {
+	s := fmt.Sprintf("principal %q on %q: %s", e.Principal, e.Key, e.Reason)
+	if e.Owner != "" {
+		s += fmt.Sprintf(" (%q)", e.Owner)
+	}
+	return s
+}
+
+// Is makes errors.Is(err, ErrForbidden) true.
+func (e *ForbiddenError) Is(target error) bool { return target == ErrForbidden }
+
+// UnauthorizedError says why no principal could be established. Reason is
+// safe to show the client; it never echoes the credential.
+type UnauthorizedError struct {
+	Reason string
+	// Presented is true when credentials were sent but not accepted
+	// (unknown or malformed), false when none were sent.
+	Presented bool
+}
+
+func (e *UnauthorizedError) Error() string { return "unauthorized: " + e.Reason }
+
+// Is makes errors.Is(err, ErrUnauthorized) true.
+func (e *UnauthorizedError) Is(target error) bool { return target == ErrUnauthorized }

@@ -15,21 +15,21 @@ func Example() {
 	svc, _ := lease.New(lease.Config{Store: memory.New(memory.Options{}), Now: func() time.Time { return now }})
 	ctx := context.Background()
 
-	l, _ := svc.Acquire(ctx, lease.AcquireRequest{DatabaseKey: "clusters/dev/data.rdb", HolderID: "reddb-0-1", TTLMs: 60_000, Term: 1})
+	l, _ := svc.Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "clusters/dev/data.rdb", HolderID: "reddb-0-1", TTLMs: 60_000, Term: 1})
 	fmt.Printf("%s\n", lease.EncodeLease(l))
 
-	_, err := svc.Acquire(ctx, lease.AcquireRequest{DatabaseKey: "clusters/dev/data.rdb", HolderID: "reddb-1-1", TTLMs: 60_000, Term: 1})
+	_, err := svc.Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "clusters/dev/data.rdb", HolderID: "reddb-1-1", TTLMs: 60_000, Term: 1})
 	var held *lease.HeldError
 	if errors.As(err, &held) {
 		fmt.Println("held by", held.Current.HolderID, "for", held.RetryAfter)
 	}
 
 	now = now.Add(20 * time.Second)
-	l, _ = svc.Refresh(ctx, lease.RefreshRequest{DatabaseKey: l.DatabaseKey, HolderID: l.HolderID, Generation: l.Generation, TTLMs: 60_000})
+	l, _ = svc.Refresh(ctx, lease.RefreshRequest{Principal: lease.Anonymous, DatabaseKey: l.DatabaseKey, HolderID: l.HolderID, Generation: l.Generation, TTLMs: 60_000})
 	fmt.Println("expires at", l.ExpiresAtMs)
 
-	l, _ = svc.Release(ctx, lease.ReleaseRequest{DatabaseKey: l.DatabaseKey, HolderID: l.HolderID, Generation: l.Generation})
-	next, _ := svc.Acquire(ctx, lease.AcquireRequest{DatabaseKey: l.DatabaseKey, HolderID: "reddb-1-1", TTLMs: 60_000, Term: 1})
+	l, _ = svc.Release(ctx, lease.ReleaseRequest{Principal: lease.Anonymous, DatabaseKey: l.DatabaseKey, HolderID: l.HolderID, Generation: l.Generation})
+	next, _ := svc.Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: l.DatabaseKey, HolderID: "reddb-1-1", TTLMs: 60_000, Term: 1})
 	fmt.Println("next generation", next.Generation)
 	// Output:
 	// {"acquired_at_ms":1767225600000,"database_key":"clusters/dev/data.rdb","expires_at_ms":1767225660000,"generation":1,"holder_id":"reddb-0-1","term":1}
@@ -46,4 +46,25 @@ func ExampleDecodeRecord() {
 	// Output:
 	// 1 2 <nil>
 	// true
+}
+
+// A lease belongs to the principal that acquired it: another principal,
+// even one whose prefixes allow the key and who knows the holder id and
+// generation, cannot release it; an admin can, by breaking glass.
+func ExampleService_ForceRelease() {
+	svc, _ := lease.New(lease.Config{Store: memory.New(memory.Options{})})
+	ctx := context.Background()
+	tenant := lease.Principal{Name: "tenant-a-reddb", Prefixes: []string{"tenants/a/"}}
+	other := lease.Principal{Name: "tenant-a-batch", Prefixes: []string{"tenants/a/"}}
+	ops := lease.Principal{Name: "ops", Prefixes: []string{""}, Admin: true}
+
+	l, _ := svc.Acquire(ctx, lease.AcquireRequest{Principal: tenant, DatabaseKey: "tenants/a/main", HolderID: "reddb-0", TTLMs: 60_000, Term: 1})
+	_, err := svc.Release(ctx, lease.ReleaseRequest{Principal: other, DatabaseKey: l.DatabaseKey, HolderID: l.HolderID, Generation: l.Generation})
+	fmt.Println(errors.Is(err, lease.ErrForbidden), other.Allows("tenants/b/main"))
+
+	got, _ := svc.ForceRelease(ctx, lease.ForceReleaseRequest{Principal: ops, DatabaseKey: l.DatabaseKey})
+	fmt.Println("released", got.Lease.HolderID, "of", got.Principal)
+	// Output:
+	// true false
+	// released reddb-0 of tenant-a-reddb
 }

@@ -72,7 +72,7 @@ func newFixture(t *testing.T) fixture {
 
 func (f fixture) acquire(t *testing.T, key, holder string, ttl time.Duration, term uint64) lease.Lease {
 	t.Helper()
-	l, err := f.svc.Acquire(context.Background(), lease.AcquireRequest{
+	l, err := f.svc.Acquire(context.Background(), lease.AcquireRequest{Principal: lease.Anonymous,
 		DatabaseKey: key, HolderID: holder, TTLMs: uint64(ttl.Milliseconds()), Term: term,
 	})
 	if err != nil {
@@ -82,14 +82,14 @@ func (f fixture) acquire(t *testing.T, key, holder string, ttl time.Duration, te
 }
 
 func (f fixture) refresh(l lease.Lease, ttl time.Duration, currentTerm uint64) (lease.Lease, error) {
-	return f.svc.Refresh(context.Background(), lease.RefreshRequest{
+	return f.svc.Refresh(context.Background(), lease.RefreshRequest{Principal: lease.Anonymous,
 		DatabaseKey: l.DatabaseKey, HolderID: l.HolderID, Generation: l.Generation,
 		TTLMs: uint64(ttl.Milliseconds()), CurrentTerm: currentTerm,
 	})
 }
 
 func (f fixture) release(l lease.Lease) (lease.Lease, error) {
-	return f.svc.Release(context.Background(), lease.ReleaseRequest{
+	return f.svc.Release(context.Background(), lease.ReleaseRequest{Principal: lease.Anonymous,
 		DatabaseKey: l.DatabaseKey, HolderID: l.HolderID, Generation: l.Generation,
 	})
 }

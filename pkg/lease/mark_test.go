@@ -109,7 +109,7 @@ func TestServiceWritesClearTheMark(t *testing.T) {
 	t.Parallel()
 	writes := map[string]func(f fixture, l lease.Lease) error{
 		"acquire by another holder": func(f fixture, _ lease.Lease) error {
-			_, err := f.svc.Acquire(context.Background(), lease.AcquireRequest{DatabaseKey: "db", HolderID: "writer-b", TTLMs: 60_000, Term: 1})
+			_, err := f.svc.Acquire(context.Background(), lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "db", HolderID: "writer-b", TTLMs: 60_000, Term: 1})
 			return err
 		},
 		"refresh by the holder": func(f fixture, l lease.Lease) error {

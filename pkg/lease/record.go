@@ -74,6 +74,12 @@ func (l Lease) ExpiresInMs(nowMs uint64) uint64 {
 // that only redlease reads.
 type Record struct {
 	Lease
+	// Principal is the principal that acquired this generation (stored as
+	// "principal", which RedDB's reader ignores). Only it may refresh or
+	// release the lease. Empty in records written before principals
+	// existed, or written by RedDB itself: those behave as they always did
+	// (anyone with the holder id and generation) until the next acquire.
+	Principal string
 	// ExpiryReportedMs is set by the sweep (Service.MarkExpiryReported)
 	// once it published a "Lease Expired" event for this generation and
 	// expiry, so that no later run reports it again. Acquire, refresh and

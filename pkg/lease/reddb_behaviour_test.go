@@ -31,7 +31,7 @@ func TestSecondHolderRejectedWhileFirstAlive(t *testing.T) {
 	f := newFixture(t)
 	f.acquire(t, "db", "writer-a", time.Minute, 1)
 	f.clock.Advance(10 * time.Second)
-	_, err := f.svc.Acquire(context.Background(), lease.AcquireRequest{DatabaseKey: "db", HolderID: "writer-b", TTLMs: 60_000, Term: 1})
+	_, err := f.svc.Acquire(context.Background(), lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "db", HolderID: "writer-b", TTLMs: 60_000, Term: 1})
 	var held *lease.HeldError
 	if !errors.As(err, &held) || !errors.Is(err, lease.ErrHeld) {
 		t.Fatalf("got %v, want a HeldError", err)
@@ -60,7 +60,7 @@ func TestLeaseIsNotPoachableOneMillisecondBeforeExpiry(t *testing.T) {
 	f := newFixture(t)
 	f.acquire(t, "db", "writer-a", time.Second, 1)
 	f.clock.Advance(999 * time.Millisecond)
-	_, err := f.svc.Acquire(context.Background(), lease.AcquireRequest{DatabaseKey: "db", HolderID: "writer-b", TTLMs: 60_000, Term: 1})
+	_, err := f.svc.Acquire(context.Background(), lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "db", HolderID: "writer-b", TTLMs: 60_000, Term: 1})
 	if !errors.Is(err, lease.ErrHeld) {
 		t.Fatalf("got %v, want ErrHeld", err)
 	}
@@ -125,7 +125,7 @@ func TestLegacyLeaseDefaultsToBaseTerm(t *testing.T) {
 	f := newFixture(t)
 	// A RedDB object written before terms existed carries none.
 	f.store.PutRaw("db", []byte(`{"acquired_at_ms":1,"database_key":"db","expires_at_ms":2,"generation":4,"holder_id":"old"}`))
-	snap, err := f.svc.Get(context.Background(), "db")
+	snap, err := f.svc.Get(context.Background(), lease.Anonymous, "db")
 	if err != nil {
 		t.Fatalf("Get: %v", err)
 	}
@@ -143,7 +143,7 @@ func TestStaleTermContenderIsFencedEvenWhenLeaseExpired(t *testing.T) {
 	f := newFixture(t)
 	f.acquire(t, "db", "new-primary", time.Second, 5)
 	f.clock.Advance(time.Hour)
-	_, err := f.svc.Acquire(context.Background(), lease.AcquireRequest{DatabaseKey: "db", HolderID: "ex-primary", TTLMs: 60_000, Term: 4})
+	_, err := f.svc.Acquire(context.Background(), lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "db", HolderID: "ex-primary", TTLMs: 60_000, Term: 4})
 	var fenced *lease.FencedError
 	if !errors.As(err, &fenced) || fenced.AttemptedTerm != 4 || fenced.CurrentTerm != 5 {
 		t.Fatalf("got %v, want FencedError 4 behind 5", err)
@@ -157,7 +157,7 @@ func TestStaleTermContenderIsFencedEvenAfterRelease(t *testing.T) {
 	if _, err := f.release(l); err != nil {
 		t.Fatal(err)
 	}
-	_, err := f.svc.Acquire(context.Background(), lease.AcquireRequest{DatabaseKey: "db", HolderID: "ex-primary", TTLMs: 60_000, Term: 4})
+	_, err := f.svc.Acquire(context.Background(), lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "db", HolderID: "ex-primary", TTLMs: 60_000, Term: 4})
 	if !errors.Is(err, lease.ErrFenced) {
 		t.Fatalf("got %v, want ErrFenced: the fence must survive a release", err)
 	}
@@ -196,7 +196,7 @@ func TestRefreshForTermWithKnownTermNeedsNoStorage(t *testing.T) {
 	f := newFixture(t)
 	l := f.acquire(t, "db", "deposed", time.Minute, 4)
 	f.store.reset()
-	_, err := f.svc.Refresh(context.Background(), lease.RefreshRequest{
+	_, err := f.svc.Refresh(context.Background(), lease.RefreshRequest{Principal: lease.Anonymous,
 		DatabaseKey: "db", HolderID: "deposed", Generation: l.Generation, TTLMs: 60_000, Term: 4, CurrentTerm: 5,
 	})
 	if !errors.Is(err, lease.ErrFenced) {

@@ -2,6 +2,9 @@ package lease
 
 // AcquireRequest asks for the lease of DatabaseKey for HolderID.
 type AcquireRequest struct {
+	// Principal is the caller; it must allow DatabaseKey, and it becomes
+	// the lease's principal.
+	Principal   Principal
 	DatabaseKey string
 	HolderID    string
 	TTLMs       uint64
@@ -12,6 +15,9 @@ type AcquireRequest struct {
 
 // RefreshRequest extends the lease of one generation.
 type RefreshRequest struct {
+	// Principal is the caller; it must allow DatabaseKey and be the
+	// lease's principal.
+	Principal   Principal
 	DatabaseKey string
 	HolderID    string
 	Generation  uint64
@@ -26,9 +32,32 @@ type RefreshRequest struct {
 
 // ReleaseRequest gives one generation up.
 type ReleaseRequest struct {
+	// Principal is the caller; it must allow DatabaseKey and be the
+	// lease's principal.
+	Principal   Principal
 	DatabaseKey string
 	HolderID    string
 	Generation  uint64
+}
+
+// ForceReleaseRequest is the break-glass release of whatever lease a key
+// has, by an admin principal whose prefixes allow the key.
+type ForceReleaseRequest struct {
+	Principal   Principal
+	DatabaseKey string
+}
+
+// ForceReleased is what a break-glass release did, for the caller's log.
+type ForceReleased struct {
+	// Lease is the released lease; its HolderID is the holder it was
+	// taken from.
+	Lease Lease
+	// Principal is the principal the lease belonged to ("" for a record
+	// written before principals existed).
+	Principal string
+	// AlreadyReleased is true when the lease had been released before;
+	// nothing was written.
+	AlreadyReleased bool
 }
 
 // Snapshot is a lease read back together with its condition at read time.
@@ -38,6 +67,9 @@ type Snapshot struct {
 	ExpiresInMs uint64
 	ReadAtMs    uint64
 }
+
+// The validators check the request's fields (400), then the principal
+// against the key (403), all before any storage request.
 
 func (s *Service) validateAcquire(r AcquireRequest) error {
 	if err := s.limits.ValidateKey(r.DatabaseKey); err != nil {
@@ -49,7 +81,10 @@ func (s *Service) validateAcquire(r AcquireRequest) error {
 	if err := s.limits.ValidateTTL(r.TTLMs); err != nil {
 		return err
 	}
-	return ValidatePositive("term", r.Term)
+	if err := ValidatePositive("term", r.Term); err != nil {
+		return err
+	}
+	return authorize(r.Principal, r.DatabaseKey)
 }
 
 func (s *Service) validateRefresh(r RefreshRequest) error {
@@ -71,9 +106,11 @@ func (s *Service) validateRefresh(r RefreshRequest) error {
 		}
 	}
 	if r.Term != 0 {
-		return ValidatePositive("term", r.Term)
+		if err := ValidatePositive("term", r.Term); err != nil {
+			return err
+		}
 	}
-	return nil
+	return authorize(r.Principal, r.DatabaseKey)
 }
 
 func (s *Service) validateRelease(r ReleaseRequest) error {
@@ -83,5 +120,21 @@ func (s *Service) validateRelease(r ReleaseRequest) error {
 	if err := s.limits.ValidateHolder(r.HolderID); err != nil {
 		return err
 	}
-	return ValidatePositive("generation", r.Generation)
+	if err := ValidatePositive("generation", r.Generation); err != nil {
+		return err
+	}
+	return authorize(r.Principal, r.DatabaseKey)
+}
+
+func (s *Service) validateForceRelease(r ForceReleaseRequest) error {
+	if err := s.limits.ValidateKey(r.DatabaseKey); err != nil {
+		return err
+	}
+	if err := authorize(r.Principal, r.DatabaseKey); err != nil {
+		return err
+	}
+	if !r.Principal.Admin {
+		return &ForbiddenError{Principal: r.Principal.Name, Key: r.DatabaseKey, Reason: ReasonNotAdmin}
+	}
+	return nil
 }

@@ -9,22 +9,33 @@ import (
 // the service's clock, they either refuse or return the record to write.
 // write=false means the answer is cur itself and nothing needs storing.
 // They are every change redlease makes to a stored record, each reached
-// through one Service method: Acquire, Refresh, Release and
+// through one Service method: Acquire, Refresh, Release, ForceRelease and
 // MarkExpiryReported.
 
-// written is the record an acquire, refresh or release stores for l. It
-// never carries the sweep's mark: each of them starts a new expiry (or ends
-// the lease), and a new expiry must be reported again when it passes.
-func written(l Lease) Record { return Record{Lease: l} }
+// written is the record an acquire, refresh or release stores for l,
+// owned by principal. It never carries the sweep's mark: each of them
+// starts a new expiry (or ends the lease), and a new expiry must be
+// reported again when it passes.
+func written(l Lease, principal string) Record { return Record{Lease: l, Principal: principal} }
 
-func decideAcquire(cur *Record, r AcquireRequest, nowMs uint64) (next Record, write bool, err error) {
-	generation := uint64(1)
+func decideAcquire(cur *Record, r AcquireRequest, nowMs, maxTermJump uint64) (next Record, write bool, err error) {
+	generation, base := uint64(1), DefaultTerm
 	if cur != nil {
 		// The term fence comes first, even over an expired or released lease.
 		if r.Term < cur.Term {
 			return Record{}, false, &FencedError{AttemptedTerm: r.Term, CurrentTerm: cur.Term}
 		}
-		if !cur.FreeAt(nowMs) && cur.HolderID != r.HolderID {
+		base = cur.Term
+	}
+	if r.Term-base > maxTermJump { // r.Term >= base here
+		return Record{}, false, invalid("term",
+			"may be at most %d above the current term %d, got %d", maxTermJump, base, r.Term)
+	}
+	if cur != nil {
+		// The same holder id re-acquires only as the same principal: a
+		// live lease of another principal is held, whatever its holder id.
+		sameHolder := cur.HolderID == r.HolderID && !ownedByOther(*cur, r.Principal)
+		if !cur.FreeAt(nowMs) && !sameHolder {
 			return Record{}, false, &HeldError{
 				Current:    cur.Lease,
 				RetryAfter: msDuration(cur.ExpiresAtMs - nowMs),
@@ -42,7 +53,22 @@ func decideAcquire(cur *Record, r AcquireRequest, nowMs uint64) (next Record, wr
 		Generation:   generation,
 		AcquiredAtMs: nowMs,
 		ExpiresAtMs:  nowMs + r.TTLMs,
-	}), true, nil
+	}, stored(r.Principal)), true, nil
+}
+
+// stored is the principal name an acquire records: none for Anonymous, so
+// that an open server writes exactly RedDB's bytes and its records behave
+// as records without a principal if tokens are turned on later.
+func stored(p Principal) string {
+	if p.Name == AnonymousName {
+		return ""
+	}
+	return p.Name
+}
+
+// forbiddenOwner refuses a request on a lease another principal owns.
+func forbiddenOwner(cur Record, p Principal) error {
+	return &ForbiddenError{Principal: p.Name, Key: cur.DatabaseKey, Reason: ReasonOtherPrincipal, Owner: cur.Principal}
 }
 
 // fencedBeforeIO applies refresh_for_term's check that needs no storage.
@@ -57,6 +83,9 @@ func decideRefresh(cur *Record, r RefreshRequest, nowMs uint64) (next Record, wr
 	if cur == nil {
 		return Record{}, false, &StaleError{HolderID: r.HolderID, Generation: r.Generation}
 	}
+	if ownedByOther(*cur, r.Principal) {
+		return Record{}, false, forbiddenOwner(*cur, r.Principal)
+	}
 	if cur.HolderID != r.HolderID || cur.Generation != r.Generation || cur.Released() ||
 		(r.Term != 0 && cur.Term != r.Term) {
 		current := cur.Lease
@@ -65,7 +94,7 @@ func decideRefresh(cur *Record, r RefreshRequest, nowMs uint64) (next Record, wr
 	if r.CurrentTerm != 0 && cur.Term < r.CurrentTerm {
 		return Record{}, false, &FencedError{AttemptedTerm: cur.Term, CurrentTerm: r.CurrentTerm}
 	}
-	next = written(cur.Lease)
+	next = written(cur.Lease, cur.Principal) // a legacy record stays without one
 	next.ExpiresAtMs = nowMs + r.TTLMs
 	return next, true, nil
 }
@@ -74,6 +103,9 @@ func decideRelease(cur *Record, r ReleaseRequest, nowMs uint64) (next Record, wr
 	if cur == nil {
 		return Record{}, false, &StaleError{HolderID: r.HolderID, Generation: r.Generation}
 	}
+	if ownedByOther(*cur, r.Principal) {
+		return Record{}, false, forbiddenOwner(*cur, r.Principal)
+	}
 	if cur.HolderID != r.HolderID || cur.Generation != r.Generation {
 		current := cur.Lease
 		return Record{}, false, &StaleError{HolderID: r.HolderID, Generation: r.Generation, Current: &current}
@@ -81,10 +113,30 @@ func decideRelease(cur *Record, r ReleaseRequest, nowMs uint64) (next Record, wr
 	if cur.Released() {
 		return *cur, false, nil // releasing twice answers the same record
 	}
-	next = written(cur.Lease)
+	return releasedAt(*cur, nowMs), true, nil
+}
+
+// releasedAt is cur released at nowMs: RedDB then reads an expired lease
+// of nobody, and the next acquire takes generation + 1.
+func releasedAt(cur Record, nowMs uint64) Record {
+	next := written(cur.Lease, cur.Principal)
 	next.ReleasedAtMs = max(nowMs, 1)
 	next.ExpiresAtMs = min(cur.ExpiresAtMs, nowMs)
-	return next, true, nil
+	return next
+}
+
+// decideForceRelease is the break-glass release: the released marker
+// whatever the holder and its principal. The admin's authority was checked
+// before any storage request (validateForceRelease). A missing record is
+// not found; one already released needs no write.
+func decideForceRelease(cur *Record, nowMs uint64) (next Record, write bool, err error) {
+	if cur == nil {
+		return Record{}, false, ErrNotFound
+	}
+	if cur.Released() {
+		return *cur, false, nil
+	}
+	return releasedAt(*cur, nowMs), true, nil
 }
 
 // decideMarkReported is the sweep's only write: the same record with

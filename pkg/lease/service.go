@@ -53,6 +53,9 @@ func New(cfg Config) (*Service, error) {
 	if s.limits == (Limits{}) {
 		s.limits = DefaultLimits()
 	}
+	if s.limits.MaxTermJump == 0 {
+		s.limits.MaxTermJump = DefaultMaxTermJump
+	}
 	if s.maxAttempts <= 0 {
 		s.maxAttempts = 5
 	}
@@ -71,14 +74,16 @@ func New(cfg Config) (*Service, error) {
 // Limits returns the validation bounds in force.
 func (s *Service) Limits() Limits { return s.limits }
 
-// Acquire takes the lease for a holder, or refuses with ErrFenced, ErrHeld,
-// ErrLostRace, ErrUnavailable or ErrInvalid.
+// Acquire takes the lease for a holder as r.Principal, or refuses with
+// ErrFenced, ErrHeld, ErrForbidden, ErrLostRace, ErrUnavailable or
+// ErrInvalid (a term more than Limits.MaxTermJump above the stored one,
+// or above DefaultTerm for a first acquire, is invalid).
 func (s *Service) Acquire(ctx context.Context, r AcquireRequest) (Lease, error) {
 	if err := s.validateAcquire(r); err != nil {
 		return Lease{}, err
 	}
 	l, err := s.mutate(ctx, r.DatabaseKey, func(cur *Record, nowMs uint64) (Record, bool, error) {
-		return decideAcquire(cur, r, nowMs)
+		return decideAcquire(cur, r, nowMs, s.limits.MaxTermJump)
 	})
 	if err != nil {
 		return Lease{}, fmt.Errorf("acquire %q: %w", r.DatabaseKey, err)
@@ -86,7 +91,9 @@ func (s *Service) Acquire(ctx context.Context, r AcquireRequest) (Lease, error) 
 	return l, nil
 }
 
-// Refresh extends the lease of one generation of one holder.
+// Refresh extends the lease of one generation of one holder. Only the
+// lease's principal may (ErrForbidden otherwise), unless the record has no
+// principal.
 func (s *Service) Refresh(ctx context.Context, r RefreshRequest) (Lease, error) {
 	if err := s.validateRefresh(r); err != nil {
 		return Lease{}, err
@@ -105,7 +112,8 @@ func (s *Service) Refresh(ctx context.Context, r RefreshRequest) (Lease, error) 
 
 // Release gives a generation up. The record stays, marked released, so the
 // next acquire gets the next generation. Releasing twice returns the same
-// released record.
+// released record. Only the lease's principal may (ErrForbidden otherwise),
+// unless the record has no principal.
 func (s *Service) Release(ctx context.Context, r ReleaseRequest) (Lease, error) {
 	if err := s.validateRelease(r); err != nil {
 		return Lease{}, err
@@ -119,10 +127,40 @@ func (s *Service) Release(ctx context.Context, r ReleaseRequest) (Lease, error) 
 	return l, nil
 }
 
-// Get reads the lease of a key with a strongly consistent read.
-func (s *Service) Get(ctx context.Context, key string) (Snapshot, error) {
+// ForceRelease is the break-glass release for an admin principal: it
+// writes the released marker whatever the holder and its principal, so the
+// next acquire gets generation + 1 and the released holder's refresh is
+// stale. A non-admin principal, or one whose prefixes do not allow the
+// key, is refused with ErrForbidden before any storage request; a key
+// without a record is ErrNotFound. The caller logs the result: who held
+// the lease, as which principal.
+func (s *Service) ForceRelease(ctx context.Context, r ForceReleaseRequest) (ForceReleased, error) {
+	if err := s.validateForceRelease(r); err != nil {
+		return ForceReleased{}, fmt.Errorf("force release %q: %w", r.DatabaseKey, err)
+	}
+	var out ForceReleased
+	l, err := s.mutate(ctx, r.DatabaseKey, func(cur *Record, nowMs uint64) (Record, bool, error) {
+		next, write, err := decideForceRelease(cur, nowMs)
+		if cur != nil { // the decision that counts is the last one
+			out.Principal, out.AlreadyReleased = cur.Principal, !write
+		}
+		return next, write, err
+	})
+	if err != nil {
+		return ForceReleased{}, fmt.Errorf("force release %q: %w", r.DatabaseKey, err)
+	}
+	out.Lease = l
+	return out, nil
+}
+
+// Get reads the lease of a key with a strongly consistent read, for a
+// principal whose prefixes allow the key.
+func (s *Service) Get(ctx context.Context, p Principal, key string) (Snapshot, error) {
 	if err := s.limits.ValidateKey(key); err != nil {
 		return Snapshot{}, err
+	}
+	if err := authorize(p, key); err != nil {
+		return Snapshot{}, fmt.Errorf("get %q: %w", key, err)
 	}
 	v, err := s.load(ctx, key)
 	if err != nil {

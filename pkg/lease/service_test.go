@@ -78,7 +78,7 @@ func TestRefusedOperationsAreStaleAndWriteNothing(t *testing.T) {
 			return err
 		}},
 		{"refresh with a mismatched term", func() error {
-			_, err := f.svc.Refresh(context.Background(), lease.RefreshRequest{
+			_, err := f.svc.Refresh(context.Background(), lease.RefreshRequest{Principal: lease.Anonymous,
 				DatabaseKey: "db", HolderID: "writer-a", Generation: l.Generation, TTLMs: 60_000, Term: 9,
 			})
 			return err
@@ -176,14 +176,14 @@ func TestGetReportsState(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.svc.Get(ctx, "db"); !errors.Is(err, lease.ErrNotFound) {
+	if _, err := f.svc.Get(ctx, lease.Anonymous, "db"); !errors.Is(err, lease.ErrNotFound) {
 		t.Fatalf("Get of a missing key: %v, want ErrNotFound", err)
 	}
 	l := f.acquire(t, "db", "a", 10*time.Second, 1)
 	f.clock.Advance(4 * time.Second)
 	check := func(state lease.State, expiresIn uint64) {
 		t.Helper()
-		snap, err := f.svc.Get(ctx, "db")
+		snap, err := f.svc.Get(ctx, lease.Anonymous, "db")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -215,7 +215,7 @@ func TestLostRaceOnlyWhenContentionPersists(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
 		f.store.failWrites.Store(1 << 30)
-		_, err := f.svc.Acquire(context.Background(), lease.AcquireRequest{DatabaseKey: "db", HolderID: "a", TTLMs: 60_000, Term: 1})
+		_, err := f.svc.Acquire(context.Background(), lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "db", HolderID: "a", TTLMs: 60_000, Term: 1})
 		var lost *lease.LostRaceError
 		if !errors.As(err, &lost) || lost.RetryAfter <= 0 {
 			t.Fatalf("got %v, want a LostRaceError with a retry hint", err)
@@ -234,7 +234,7 @@ func TestLostRaceOnlyWhenContentionPersists(t *testing.T) {
 			f.store.PutRaw("db", lease.EncodeLease(lease.Lease{DatabaseKey: "db", HolderID: "b", Term: 1, Generation: 1,
 				AcquiredAtMs: f.clock.Ms(), ExpiresAtMs: f.clock.Ms() + 60_000}))
 		}
-		_, err := f.svc.Acquire(context.Background(), lease.AcquireRequest{DatabaseKey: "db", HolderID: "a", TTLMs: 60_000, Term: 1})
+		_, err := f.svc.Acquire(context.Background(), lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "db", HolderID: "a", TTLMs: 60_000, Term: 1})
 		var held *lease.HeldError
 		if !errors.As(err, &held) || held.Current.HolderID != "b" {
 			t.Fatalf("got %v, want held by b", err)
@@ -263,22 +263,22 @@ func TestStaleCacheFallsBackToReadDecideWrite(t *testing.T) {
 	a, _ := lease.New(lease.Config{Store: store, Now: clock.Now})
 	b, _ := lease.New(lease.Config{Store: store, Now: clock.Now})
 	ctx := context.Background()
-	l, err := a.Acquire(ctx, lease.AcquireRequest{DatabaseKey: "db", HolderID: "a", TTLMs: 1000, Term: 1})
+	l, err := a.Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "db", HolderID: "a", TTLMs: 1000, Term: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(2 * time.Second)
-	if _, err := b.Acquire(ctx, lease.AcquireRequest{DatabaseKey: "db", HolderID: "b", TTLMs: 60_000, Term: 1}); err != nil {
+	if _, err := b.Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "db", HolderID: "b", TTLMs: 60_000, Term: 1}); err != nil {
 		t.Fatal(err)
 	}
 	// Service a still caches its own generation; its refresh must see b.
-	_, err = a.Refresh(ctx, lease.RefreshRequest{DatabaseKey: "db", HolderID: "a", Generation: l.Generation, TTLMs: 60_000})
+	_, err = a.Refresh(ctx, lease.RefreshRequest{Principal: lease.Anonymous, DatabaseKey: "db", HolderID: "a", Generation: l.Generation, TTLMs: 60_000})
 	var stale *lease.StaleError
 	if !errors.As(err, &stale) || stale.Current == nil || stale.Current.HolderID != "b" {
 		t.Fatalf("got %v, want stale with b current", err)
 	}
 	// And its acquire must see b's live lease, not its cached expired one.
-	if _, err := a.Acquire(ctx, lease.AcquireRequest{DatabaseKey: "db", HolderID: "c", TTLMs: 60_000, Term: 1}); !errors.Is(err, lease.ErrHeld) {
+	if _, err := a.Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "db", HolderID: "c", TTLMs: 60_000, Term: 1}); !errors.Is(err, lease.ErrHeld) {
 		t.Fatalf("got %v, want ErrHeld", err)
 	}
 }
@@ -292,7 +292,7 @@ func (failingStore) Load(context.Context, string) (lease.Versioned, error) {
 func TestBackendFailureIsUnavailableWithHint(t *testing.T) {
 	t.Parallel()
 	svc, _ := lease.New(lease.Config{Store: failingStore{memory.New(memory.Options{})}})
-	_, err := svc.Acquire(context.Background(), lease.AcquireRequest{DatabaseKey: "db", HolderID: "a", TTLMs: 60_000, Term: 1})
+	_, err := svc.Acquire(context.Background(), lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "db", HolderID: "a", TTLMs: 60_000, Term: 1})
 	var un *lease.UnavailableError
 	if !errors.As(err, &un) || un.RetryAfter != 2*time.Second {
 		t.Fatalf("got %v, want UnavailableError with a 2s hint", err)
@@ -307,7 +307,7 @@ func TestGenerationNeverPassesTheSafeIntegerLimit(t *testing.T) {
 	f := newFixture(t)
 	f.store.PutRaw("db", lease.EncodeLease(lease.Lease{DatabaseKey: "db", HolderID: "x", Term: 1,
 		Generation: lease.MaxSafeInteger, AcquiredAtMs: 1, ExpiresAtMs: 2}))
-	_, err := f.svc.Acquire(context.Background(), lease.AcquireRequest{DatabaseKey: "db", HolderID: "a", TTLMs: 60_000, Term: 1})
+	_, err := f.svc.Acquire(context.Background(), lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "db", HolderID: "a", TTLMs: 60_000, Term: 1})
 	if !errors.Is(err, lease.ErrExhausted) {
 		t.Fatalf("got %v, want ErrExhausted", err)
 	}
@@ -321,25 +321,25 @@ func TestValidationRefusesBeforeAnyStorage(t *testing.T) {
 		req   lease.AcquireRequest
 		field string
 	}{
-		{"empty key", lease.AcquireRequest{DatabaseKey: "", HolderID: "h", TTLMs: 60_000, Term: 1}, "database_key"},
-		{"513-byte key", lease.AcquireRequest{DatabaseKey: long, HolderID: "h", TTLMs: 60_000, Term: 1}, "database_key"},
-		{"leading slash", lease.AcquireRequest{DatabaseKey: "/a", HolderID: "h", TTLMs: 60_000, Term: 1}, "database_key"},
-		{"dot-dot", lease.AcquireRequest{DatabaseKey: "a/../b", HolderID: "h", TTLMs: 60_000, Term: 1}, "database_key"},
-		{"dot", lease.AcquireRequest{DatabaseKey: "a/./b", HolderID: "h", TTLMs: 60_000, Term: 1}, "database_key"},
-		{"empty segment", lease.AcquireRequest{DatabaseKey: "a//b", HolderID: "h", TTLMs: 60_000, Term: 1}, "database_key"},
-		{"trailing slash", lease.AcquireRequest{DatabaseKey: "a/", HolderID: "h", TTLMs: 60_000, Term: 1}, "database_key"},
-		{"NUL", lease.AcquireRequest{DatabaseKey: "a\x00b", HolderID: "h", TTLMs: 60_000, Term: 1}, "database_key"},
-		{"newline", lease.AcquireRequest{DatabaseKey: "a\nb", HolderID: "h", TTLMs: 60_000, Term: 1}, "database_key"},
-		{"invalid UTF-8", lease.AcquireRequest{DatabaseKey: "a\xffb", HolderID: "h", TTLMs: 60_000, Term: 1}, "database_key"},
-		{"long segment", lease.AcquireRequest{DatabaseKey: strings.Repeat("s", 201), HolderID: "h", TTLMs: 60_000, Term: 1}, "database_key"},
-		{"directory aliasing a record", lease.AcquireRequest{DatabaseKey: "a.lease.json/b", HolderID: "h", TTLMs: 60_000, Term: 1}, "database_key"},
-		{"empty holder", lease.AcquireRequest{DatabaseKey: "k", HolderID: "", TTLMs: 60_000, Term: 1}, "holder_id"},
-		{"257-byte holder", lease.AcquireRequest{DatabaseKey: "k", HolderID: strings.Repeat("h", 257), TTLMs: 60_000, Term: 1}, "holder_id"},
-		{"control in holder", lease.AcquireRequest{DatabaseKey: "k", HolderID: "h\tx", TTLMs: 60_000, Term: 1}, "holder_id"},
-		{"ttl too short", lease.AcquireRequest{DatabaseKey: "k", HolderID: "h", TTLMs: 999, Term: 1}, "ttl_ms"},
-		{"ttl too long", lease.AcquireRequest{DatabaseKey: "k", HolderID: "h", TTLMs: 86_400_001, Term: 1}, "ttl_ms"},
-		{"term zero", lease.AcquireRequest{DatabaseKey: "k", HolderID: "h", TTLMs: 60_000, Term: 0}, "term"},
-		{"term beyond 2^53", lease.AcquireRequest{DatabaseKey: "k", HolderID: "h", TTLMs: 60_000, Term: 1 << 53}, "term"},
+		{"empty key", lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "", HolderID: "h", TTLMs: 60_000, Term: 1}, "database_key"},
+		{"513-byte key", lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: long, HolderID: "h", TTLMs: 60_000, Term: 1}, "database_key"},
+		{"leading slash", lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "/a", HolderID: "h", TTLMs: 60_000, Term: 1}, "database_key"},
+		{"dot-dot", lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "a/../b", HolderID: "h", TTLMs: 60_000, Term: 1}, "database_key"},
+		{"dot", lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "a/./b", HolderID: "h", TTLMs: 60_000, Term: 1}, "database_key"},
+		{"empty segment", lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "a//b", HolderID: "h", TTLMs: 60_000, Term: 1}, "database_key"},
+		{"trailing slash", lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "a/", HolderID: "h", TTLMs: 60_000, Term: 1}, "database_key"},
+		{"NUL", lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "a\x00b", HolderID: "h", TTLMs: 60_000, Term: 1}, "database_key"},
+		{"newline", lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "a\nb", HolderID: "h", TTLMs: 60_000, Term: 1}, "database_key"},
+		{"invalid UTF-8", lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "a\xffb", HolderID: "h", TTLMs: 60_000, Term: 1}, "database_key"},
+		{"long segment", lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: strings.Repeat("s", 201), HolderID: "h", TTLMs: 60_000, Term: 1}, "database_key"},
+		{"directory aliasing a record", lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "a.lease.json/b", HolderID: "h", TTLMs: 60_000, Term: 1}, "database_key"},
+		{"empty holder", lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "k", HolderID: "", TTLMs: 60_000, Term: 1}, "holder_id"},
+		{"257-byte holder", lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "k", HolderID: strings.Repeat("h", 257), TTLMs: 60_000, Term: 1}, "holder_id"},
+		{"control in holder", lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "k", HolderID: "h\tx", TTLMs: 60_000, Term: 1}, "holder_id"},
+		{"ttl too short", lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "k", HolderID: "h", TTLMs: 999, Term: 1}, "ttl_ms"},
+		{"ttl too long", lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "k", HolderID: "h", TTLMs: 86_400_001, Term: 1}, "ttl_ms"},
+		{"term zero", lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "k", HolderID: "h", TTLMs: 60_000, Term: 0}, "term"},
+		{"term beyond 2^53", lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "k", HolderID: "h", TTLMs: 60_000, Term: 1 << 53}, "term"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -366,11 +366,11 @@ func TestRefreshAndReleaseValidateGeneration(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	for _, gen := range []uint64{0, 1 << 53} {
-		_, err := f.svc.Refresh(context.Background(), lease.RefreshRequest{DatabaseKey: "k", HolderID: "h", Generation: gen, TTLMs: 60_000})
+		_, err := f.svc.Refresh(context.Background(), lease.RefreshRequest{Principal: lease.Anonymous, DatabaseKey: "k", HolderID: "h", Generation: gen, TTLMs: 60_000})
 		if !errors.Is(err, lease.ErrInvalid) {
 			t.Errorf("refresh generation %d: got %v, want ErrInvalid", gen, err)
 		}
-		_, err = f.svc.Release(context.Background(), lease.ReleaseRequest{DatabaseKey: "k", HolderID: "h", Generation: gen})
+		_, err = f.svc.Release(context.Background(), lease.ReleaseRequest{Principal: lease.Anonymous, DatabaseKey: "k", HolderID: "h", Generation: gen})
 		if !errors.Is(err, lease.ErrInvalid) {
 			t.Errorf("release generation %d: got %v, want ErrInvalid", gen, err)
 		}

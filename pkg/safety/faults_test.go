@@ -287,7 +287,7 @@ func requireHistorySafe(t *testing.T, f *faultFixture) {
 func TestThrottleKeepsItsRetryHint(t *testing.T) {
 	t.Parallel()
 	f := newFaultFixture(t, faulty.Rule{Op: faulty.OpCreate, Nth: 1, Kind: faulty.Throttle})
-	_, err := f.svc.Acquire(context.Background(), lease.AcquireRequest{DatabaseKey: faultKey, HolderID: me, TTLMs: 5000, Term: 1})
+	_, err := f.svc.Acquire(context.Background(), lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: faultKey, HolderID: me, TTLMs: 5000, Term: 1})
 	var ue *lease.UnavailableError
 	if !errors.As(err, &ue) || ue.RetryAfter != 250*time.Millisecond {
 		t.Fatalf("got %v, want ErrUnavailable with the 250ms hint", err)

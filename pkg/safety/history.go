@@ -217,17 +217,17 @@ func call(ctx context.Context, svc *lease.Service, in Input) (Output, error) {
 	)
 	switch in.Kind {
 	case KindAcquire:
-		l, err = svc.Acquire(ctx, lease.AcquireRequest{DatabaseKey: in.Key, HolderID: in.Holder, TTLMs: in.TTLMs, Term: in.Term})
+		l, err = svc.Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: in.Key, HolderID: in.Holder, TTLMs: in.TTLMs, Term: in.Term})
 	case KindRefresh:
-		l, err = svc.Refresh(ctx, lease.RefreshRequest{
+		l, err = svc.Refresh(ctx, lease.RefreshRequest{Principal: lease.Anonymous,
 			DatabaseKey: in.Key, HolderID: in.Holder, Generation: in.Generation,
 			TTLMs: in.TTLMs, CurrentTerm: in.CurrentTerm, Term: in.Term,
 		})
 	case KindRelease:
-		l, err = svc.Release(ctx, lease.ReleaseRequest{DatabaseKey: in.Key, HolderID: in.Holder, Generation: in.Generation})
+		l, err = svc.Release(ctx, lease.ReleaseRequest{Principal: lease.Anonymous, DatabaseKey: in.Key, HolderID: in.Holder, Generation: in.Generation})
 	case KindGet:
 		var snap lease.Snapshot
-		snap, err = svc.Get(ctx, in.Key)
+		snap, err = svc.Get(ctx, lease.Anonymous, in.Key)
 		l = snap.Lease
 		out.State, out.ExpiresInMs, out.ReadAtMs = snap.State, snap.ExpiresInMs, snap.ReadAtMs
 	default:

@@ -11,7 +11,7 @@ import (
 )
 
 // register is the sequential specification's state for one key: what the
-// store holds. It is written from API.md's rules, independently of
+// store holds. It is written from docs/api.md's rules, independently of
 // pkg/lease's own implementation of them, so the two can disagree.
 type register struct {
 	exists bool

@@ -30,11 +30,11 @@ func newSkewed(t *testing.T, store lease.Store, truth *safety.Clock, offset time
 }
 
 func (s *skewed) acquire(holder string, ttl time.Duration) (lease.Lease, error) {
-	return s.svc.Acquire(context.Background(), lease.AcquireRequest{DatabaseKey: faultKey, HolderID: holder, TTLMs: uint64(ttl.Milliseconds()), Term: 1})
+	return s.svc.Acquire(context.Background(), lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: faultKey, HolderID: holder, TTLMs: uint64(ttl.Milliseconds()), Term: 1})
 }
 
 func (s *skewed) refresh(l lease.Lease, ttl time.Duration) (lease.Lease, error) {
-	return s.svc.Refresh(context.Background(), lease.RefreshRequest{DatabaseKey: faultKey, HolderID: l.HolderID,
+	return s.svc.Refresh(context.Background(), lease.RefreshRequest{Principal: lease.Anonymous, DatabaseKey: faultKey, HolderID: l.HolderID,
 		Generation: l.Generation, TTLMs: uint64(ttl.Milliseconds())})
 }
 
@@ -241,7 +241,7 @@ func TestRandomSkewAndJumps(t *testing.T) {
 			if !ok {
 				continue
 			}
-			if _, err := inst.svc.Release(context.Background(), lease.ReleaseRequest{DatabaseKey: faultKey, HolderID: h, Generation: m.Generation}); err == nil {
+			if _, err := inst.svc.Release(context.Background(), lease.ReleaseRequest{Principal: lease.Anonymous, DatabaseKey: faultKey, HolderID: h, Generation: m.Generation}); err == nil {
 				releasedG[m.Generation] = true
 				delete(mine, h)
 			}

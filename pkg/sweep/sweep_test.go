@@ -158,7 +158,7 @@ func TestRefreshedThenExpiredAgainIsReportedAgain(t *testing.T) {
 	}
 	ctx := context.Background()
 	const key = "clusters/dev/data.rdb"
-	l, err := svc.Acquire(ctx, lease.AcquireRequest{DatabaseKey: key, HolderID: "a", TTLMs: 10_000, Term: 1})
+	l, err := svc.Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: key, HolderID: "a", TTLMs: 10_000, Term: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestRefreshedThenExpiredAgainIsReportedAgain(t *testing.T) {
 	}
 
 	// RedDB's refresh does not look at expiry: the holder revives its lease.
-	if _, err := svc.Refresh(ctx, lease.RefreshRequest{DatabaseKey: key, HolderID: "a", Generation: l.Generation, TTLMs: 10_000}); err != nil {
+	if _, err := svc.Refresh(ctx, lease.RefreshRequest{Principal: lease.Anonymous, DatabaseKey: key, HolderID: "a", Generation: l.Generation, TTLMs: 10_000}); err != nil {
 		t.Fatalf("refresh: %v", err)
 	}
 	if got := mustLoad(t, store, key).Record.ExpiryReportedMs; got != 0 {
@@ -195,7 +195,7 @@ func TestRefreshedThenExpiredAgainIsReportedAgain(t *testing.T) {
 
 	// A takeover makes a new generation, whose own expiry is reported too.
 	clk.SetMs(t0 + 30_000)
-	l2, err := svc.Acquire(ctx, lease.AcquireRequest{DatabaseKey: key, HolderID: "b", TTLMs: 5_000, Term: 2})
+	l2, err := svc.Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: key, HolderID: "b", TTLMs: 5_000, Term: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,10 +61,17 @@ func newRig(t *testing.T) *rig {
 	t.Helper()
 	ctx := context.Background()
 	r := &rig{dataDir: t.TempDir(), fns: map[string]lambda.Handler{}}
+	tokensFile := filepath.Join(t.TempDir(), "tokens.json")
+	if err := os.WriteFile(tokensFile, []byte(tokensDocument()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Every transport authenticates by bearer token from one document, so
+	// that a row's principal is the same whichever way it travels.
 	env := map[string]string{
-		config.EnvBackend:  config.BackendFile,
-		config.EnvDataDir:  r.dataDir,
-		config.EnvLogLevel: "error",
+		config.EnvBackend:    config.BackendFile,
+		config.EnvDataDir:    r.dataDir,
+		config.EnvLogLevel:   "error",
+		config.EnvTokensFile: tokensFile,
 	}
 	getenv := func(k string) string { return env[k] }
 
@@ -77,6 +84,9 @@ func newRig(t *testing.T) *rig {
 	app, err := wire.Load(ctx, cfg, false) // the file backend needs no AWS
 	if err != nil {
 		t.Fatal(err)
+	}
+	if err := app.LoadAuth(ctx, observe.Discard()); err != nil || app.Auth == nil {
+		t.Fatalf("LoadAuth: %v (auth %v)", err, app.Auth)
 	}
 	face, err := app.Face(observe.NewLogger(io.Discard, cfg.LogLevel), nil, nil)
 	if err != nil {
@@ -171,6 +181,9 @@ func (r *rig) invokeV2(t *testing.T, rq request, gwID string) answer {
 	if rq.ctype != "" {
 		headers["content-type"] = rq.ctype
 	}
+	if a := rq.authorization(); a != "" {
+		headers["authorization"] = a
+	}
 	body, b64 := eventBody(rq.body)
 	ev := events.APIGatewayV2HTTPRequest{
 		Version:        "2.0",
@@ -205,6 +218,9 @@ func (r *rig) invokeV1(t *testing.T, rq request, gwID string) answer {
 	headers := map[string]string{"Host": "q1w2e3.execute-api.eu-west-1.amazonaws.com", "X-Request-Id": clientRequestID}
 	if rq.ctype != "" {
 		headers["Content-Type"] = rq.ctype
+	}
+	if a := rq.authorization(); a != "" {
+		headers["Authorization"] = a
 	}
 	multi := map[string][]string{}
 	for k, v := range headers {
@@ -274,6 +290,9 @@ func (r *rig) sendRaw(t *testing.T, rq request) answer {
 		rq.method, rq.path, clientRequestID)
 	if rq.ctype != "" {
 		fmt.Fprintf(&b, "Content-Type: %s\r\n", rq.ctype)
+	}
+	if a := rq.authorization(); a != "" {
+		fmt.Fprintf(&b, "Authorization: %s\r\n", a)
 	}
 	switch {
 	case rq.chunked:
@@ -398,6 +417,9 @@ func check(t *testing.T, leg string, got answer, w want, gwID, dataDir string) {
 	}
 	if allow := got.header.Get("Allow"); allow != w.allow {
 		fail("Allow %q, want %q", allow, w.allow)
+	}
+	if challenge := got.header.Get("WWW-Authenticate"); challenge != w.challenge {
+		fail("WWW-Authenticate %q, want %q", challenge, w.challenge)
 	}
 	if got.status == http.StatusServiceUnavailable && got.header.Get("Retry-After") == "" {
 		fail("503 without Retry-After")

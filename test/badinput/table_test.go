@@ -46,7 +46,26 @@ type request struct {
 	ctype        string // the Content-Type header; none when empty
 	body         string
 	chunked      bool // the local server gets the body chunked
+	// auth is the Authorization header: the seeded leases' principal's
+	// bearer token when empty, none when noAuth.
+	auth   string
+	noAuth bool
 }
+
+// authorization is the header a request carries.
+func (r request) authorization() string {
+	switch {
+	case r.noAuth:
+		return ""
+	case r.auth != "":
+		return r.auth
+	}
+	return "Bearer " + tokenDev
+}
+
+func (r request) as(token string) request   { r.auth = "Bearer " + token; return r }
+func (r request) withAuth(h string) request { r.auth = h; return r }
+func (r request) withoutAuth() request      { r.noAuth = true; return r }
 
 const ctJSON = "application/json"
 
@@ -65,6 +84,7 @@ type want struct {
 	code        string
 	field       string
 	allow       string
+	challenge   string // WWW-Authenticate of a 401
 	currentTerm uint64
 	current     bool
 	preHandler  bool // Go's HTTP parser refuses the request; no handler runs
@@ -78,10 +98,13 @@ func fenced(term uint64) want { return want{status: 409, code: api.CodeFenced, c
 func stale(current bool) want { return want{status: 409, code: api.CodeStale, current: current} }
 
 var (
-	tooLarge = want{status: 413, code: api.CodeTooLarge}
-	notFound = want{status: 404, code: api.CodeNotFound}
-	held     = want{status: 409, code: api.CodeHeld}
-	success  = want{status: 200}
+	forbidden    = want{status: 403, code: api.CodeForbidden}
+	noToken      = want{status: 401, code: api.CodeUnauthorized, challenge: api.BearerChallenge(false)}
+	refusedToken = want{status: 401, code: api.CodeUnauthorized, challenge: api.BearerChallenge(true)}
+	tooLarge     = want{status: 413, code: api.CodeTooLarge}
+	notFound     = want{status: 404, code: api.CodeNotFound}
+	held         = want{status: 409, code: api.CodeHeld}
+	success      = want{status: 200}
 	// parserRejects is net/http's own 400 for a request line it cannot
 	// parse (raw control bytes, bad percent-escapes in the target).
 	parserRejects = &want{status: 400, preHandler: true}
@@ -265,7 +288,8 @@ func rows() []row {
 
 		// Unknown routes: API Gateway answers these itself (see doc.go).
 		{name: "root", req: get("/"), want: notFound},
-		{name: "acquire with a trailing /", req: post(api.PathAcquire+"/", j(kHeld, hHeld, ttl)), want: notFound},
+		{name: "acquire with a trailing /", req: post(api.PathAcquire+"/", j(hHeld, ttl)), want: invalid("database_key"),
+			note: "the path route's greedy parameter needs a character in API Gateway, whose own 404 answers there; the service refuses the empty key"},
 		{name: "acquire in another case", req: post("/v1/Acquire", j(kHeld, hHeld, ttl)), want: notFound},
 		{name: "acquire without version", req: post("/acquire", j(kHeld, hHeld, ttl)), want: notFound},
 		{name: "acquire in v2", req: post("/v2/acquire", j(kHeld, hHeld, ttl)), want: notFound},
@@ -324,6 +348,60 @@ func rows() []row {
 		{name: "release of a key without a record", req: post(api.PathRelease, j(key("clusters/none/data.rdb"), hHeld, gen1)), want: stale(false)},
 		{name: "release of a released lease by another holder", req: post(api.PathRelease, j(key(releasedKey), holder("reddb-9"), gen1)), want: stale(true)},
 		{name: "second release answers and rewrites nothing", req: post(api.PathRelease, j(key(releasedKey), holder("reddb-old"), gen1)), want: success},
+
+		// Keys in the path of the path-key routes.
+		{name: "path route with a body key that differs", req: post(api.PathRefresh+"/"+heldKey, j(key("clusters/other/data.rdb"), hHeld, gen1, ttl)), want: invalid("database_key")},
+		{name: "path route with ..", req: post(api.PathAcquire+"/clusters/../dev/data.rdb", j(hHeld, ttl)), want: invalid("database_key")},
+		{name: "path route with encoded ..", req: post(api.PathRelease+"/clusters/%2E%2E/dev/data.rdb", j(hHeld, gen1)), want: invalid("database_key")},
+		{name: "path route refresh of another generation", req: post(api.PathRefresh+"/"+heldKey, j(hHeld, `"generation":2`, ttl)), want: stale(true)},
+		{name: "path route acquire by another holder", req: post(api.PathAcquire+"/"+heldKey, j(holder("reddb-9"), ttl)), want: held},
+		{name: "GET a path route", req: get(api.PathAcquire + "/" + heldKey), want: notAllowed("POST")},
+
+		// Abuse limits: terms, Unicode forms, look-alike separators.
+		{name: "acquire 1001 terms above the stored one", req: post(api.PathAcquire, j(key(fencedKey), holder("reddb-5"), ttl, `"term":1006`)), want: invalid("term")},
+		{name: "first acquire at term 1002", req: post(api.PathAcquire, j(key("clusters/new/data.rdb"), hHeld, ttl, `"term":1002`)), want: invalid("term")},
+		{name: "first acquire at 2^53-1", req: post(api.PathAcquire, j(key("clusters/new/data.rdb"), hHeld, ttl, `"term":9007199254740991`)), want: invalid("term"),
+			note: "one request must not fence a key for ever"},
+		{name: "key in NFD, escaped", req: post(api.PathAcquire, acquireKey(`clusters/cafe\u0301`)), want: invalid("database_key")},
+		{name: "key in NFD, raw", req: post(api.PathAcquire, acquireKey("clusters/cafe\u0301")), want: invalid("database_key")},
+		{name: "key in NFD in the path", req: get(api.PathLeases + "clusters/cafe%CC%81"), want: invalid("database_key")},
+		{name: "key in NFD in a path route", req: post(api.PathAcquire+"/clusters/cafe%CC%81", j(hHeld, ttl)), want: invalid("database_key")},
+		{name: "key with a fullwidth solidus", req: post(api.PathAcquire, acquireKey(`clusters\uff0fdev/data.rdb`)), want: invalid("database_key")},
+		{name: "key with a division slash", req: post(api.PathAcquire, acquireKey("clusters\u2215dev/data.rdb")), want: invalid("database_key")},
+		{name: "key with a fraction slash", req: post(api.PathAcquire, acquireKey(`clusters\u2044dev/data.rdb`)), want: invalid("database_key")},
+		{name: "key with a big solidus", req: post(api.PathAcquire, acquireKey(`clusters\u29f8dev/data.rdb`)), want: invalid("database_key")},
+		{name: "path with a fullwidth solidus", req: get(api.PathLeases + "clusters%EF%BC%8Fdev/data.rdb"), want: invalid("database_key")},
+
+		// Credentials: missing, unknown, malformed.
+		{name: "no Authorization header", req: post(api.PathRefresh, j(kHeld, hHeld, gen1, ttl)).withoutAuth(), want: noToken},
+		{name: "no Authorization header on a read", req: get(api.PathLeases + heldKey).withoutAuth(), want: noToken},
+		{name: "no Authorization header on a key without a record", req: get(api.PathLeases + "clusters/none/data.rdb").withoutAuth(), want: noToken},
+		{name: "unknown bearer token", req: post(api.PathRelease, j(kHeld, hHeld, gen1)).as("not-a-token-we-issued"), want: refusedToken},
+		{name: "a token's hash as the token", req: post(api.PathRelease, j(kHeld, hHeld, gen1)).as(hashDev), want: refusedToken},
+		{name: "Basic credentials", req: post(api.PathRefresh, j(kHeld, hHeld, gen1, ttl)).withAuth("Basic ZGV2OnNlY3JldA=="), want: refusedToken},
+		{name: "Bearer without a token", req: post(api.PathRefresh, j(kHeld, hHeld, gen1, ttl)).withAuth("Bearer"), want: refusedToken},
+		{name: "Bearer token with a space", req: post(api.PathRefresh, j(kHeld, hHeld, gen1, ttl)).withAuth("Bearer " + tokenDev + " x"), want: refusedToken},
+		{name: "Bearer token in quotes", req: post(api.PathRefresh, j(kHeld, hHeld, gen1, ttl)).withAuth(`Bearer "` + tokenDev + `"`), want: refusedToken},
+		{name: "a SigV4 signature where a token is wanted", req: post(api.PathAcquire, j(kHeld, hHeld, ttl)).withAuth(
+			"AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260101/eu-west-1/execute-api/aws4_request, SignedHeaders=host, Signature=00"), want: refusedToken},
+		{name: "unauthenticated before a bad body", req: post(api.PathAcquire, `{`).withoutAuth(), want: noToken,
+			note: "credentials come first: an unauthenticated caller learns nothing about its request"},
+
+		// Principals: another tenant's token, another principal of the prefix.
+		{name: "another tenant refreshes the held lease", req: post(api.PathRefresh, j(kHeld, hHeld, gen1, ttl)).as(tokenOther), want: forbidden},
+		{name: "another tenant releases it", req: post(api.PathRelease+"/"+heldKey, j(hHeld, gen1)).as(tokenOther), want: forbidden},
+		{name: "another tenant reads it", req: get(api.PathLeases + heldKey).as(tokenOther), want: forbidden},
+		{name: "another tenant reads a key without a record", req: get(api.PathLeases + "clusters/none/data.rdb").as(tokenOther), want: forbidden,
+			note: "the same answer as for a key with a record: a refusal never tells whether the key exists"},
+		{name: "another tenant acquires a free key", req: post(api.PathAcquire, acquireKey("clusters/free/data.rdb")).as(tokenOther), want: forbidden},
+		{name: "another tenant acquires by the path route", req: post(api.PathAcquire+"/clusters/free/data.rdb", j(hHeld, ttl)).as(tokenOther), want: forbidden},
+		{name: "another tenant acquires a released key", req: post(api.PathAcquire, j(key(releasedKey), hHeld, ttl, `"term":3`)).as(tokenOther), want: forbidden},
+		{name: "another principal refreshes with the holder's values", req: post(api.PathRefresh, j(kHeld, hHeld, gen1, ttl)).as(tokenBatch), want: forbidden},
+		{name: "another principal releases with the holder's values", req: post(api.PathRelease, j(kHeld, hHeld, gen1)).as(tokenBatch), want: forbidden},
+		{name: "another principal acquires with the holder's id", req: post(api.PathAcquire, j(kHeld, hHeld, ttl)).as(tokenBatch), want: held},
+		{name: "break glass without admin", req: post(api.PathAdminRelease+heldKey, "").withCT(""), want: forbidden},
+		{name: "break glass by another tenant", req: post(api.PathAdminRelease+heldKey, "").withCT("").as(tokenOther), want: forbidden},
+		{name: "break glass with an unknown member", req: post(api.PathAdminRelease+heldKey, `{"force":true}`).as(tokenOps), want: invalid("force")},
 	}
 }
 

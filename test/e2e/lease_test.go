@@ -46,6 +46,7 @@ func goClientSession(ctx context.Context, t *testing.T, d *deployment, creds aws
 	c := d.newClient(t, creds)
 	key := d.key("client")
 	ttl := 30 * time.Second
+	principal := d.principalOf(ctx, t, creds)
 
 	a, err := c.Acquire(ctx, client.AcquireRequest{DatabaseKey: key, HolderID: "reddb-0-1", TTL: ttl})
 	if err != nil {
@@ -57,7 +58,7 @@ func goClientSession(ctx context.Context, t *testing.T, d *deployment, creds aws
 	if got := a.Lease.ExpiresAtMs - a.Lease.AcquiredAtMs; got != uint64(ttl.Milliseconds()) {
 		t.Errorf("expires - acquired = %d ms, want the TTL %d", got, ttl.Milliseconds())
 	}
-	d.checkStored(ctx, t, key, a.Lease)
+	d.checkStored(ctx, t, key, a.Lease, principal)
 
 	snap, err := c.Get(ctx, key)
 	if err != nil || snap.State != lease.StateHeld || snap.Lease != a.Lease {
@@ -77,7 +78,7 @@ func goClientSession(ctx context.Context, t *testing.T, d *deployment, creds aws
 	if r.Lease.Generation != 1 || r.Lease.AcquiredAtMs != a.Lease.AcquiredAtMs || r.Lease.ExpiresAtMs < a.Lease.ExpiresAtMs {
 		t.Errorf("refresh = %+v, want generation 1, same acquired_at, expiry not earlier than %d", r.Lease, a.Lease.ExpiresAtMs)
 	}
-	d.checkStored(ctx, t, key, r.Lease)
+	d.checkStored(ctx, t, key, r.Lease, principal)
 
 	for _, bad := range []client.RefreshRequest{
 		{DatabaseKey: key, HolderID: "reddb-0-1", Generation: 2, TTL: ttl}, // a generation it never had
@@ -103,7 +104,7 @@ func goClientSession(ctx context.Context, t *testing.T, d *deployment, creds aws
 	if err != nil || next.Lease.Generation != 2 || next.Lease.HolderID != "reddb-1-1" {
 		t.Fatalf("acquire after release = %+v, %v; want generation 2 for reddb-1-1", next.Lease, err)
 	}
-	d.checkStored(ctx, t, key, next.Lease)
+	d.checkStored(ctx, t, key, next.Lease, principal)
 
 	// Fenced: a holder at term 2 publishes the term; an acquire at term 1
 	// afterwards is refused, whoever holds the lease.

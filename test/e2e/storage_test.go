@@ -15,7 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/redlease/redlease/pkg/api/apigw"
 	"github.com/redlease/redlease/pkg/lease"
 )
 
@@ -25,12 +27,33 @@ const leasePrefix = "leases/"
 
 // reddbBytes is the object RedDB itself writes for l: compact JSON, keys
 // sorted, integers only, no trailing newline (REDDB-INTEROP.md, "The lease
-// record"). Written out here rather than taken from pkg/lease, so the check
-// does not compare the codec with itself. Test keys and holders are plain
-// ASCII, which needs no escaping.
-func reddbBytes(l lease.Lease) string {
-	return fmt.Sprintf(`{"acquired_at_ms":%d,"database_key":"%s","expires_at_ms":%d,"generation":%d,"holder_id":"%s","term":%d}`,
-		l.AcquiredAtMs, l.DatabaseKey, l.ExpiresAtMs, l.Generation, l.HolderID, l.Term)
+// record"), plus the member "principal" in its sorted place, which RedDB's
+// reader ignores (docs/api.md). Written out here rather than taken from
+// pkg/lease, so the check does not compare the codec with itself. Test
+// keys, holders and ARNs are plain ASCII, which needs no escaping.
+func reddbBytes(l lease.Lease, principal string) string {
+	owner := ""
+	if principal != "" {
+		owner = `,"principal":"` + principal + `"`
+	}
+	return fmt.Sprintf(`{"acquired_at_ms":%d,"database_key":"%s","expires_at_ms":%d,"generation":%d,"holder_id":"%s"%s,"term":%d}`,
+		l.AcquiredAtMs, l.DatabaseKey, l.ExpiresAtMs, l.Generation, l.HolderID, owner, l.Term)
+}
+
+// principalOf is the principal the service binds to a caller with creds:
+// its IAM identity (GetCallerIdentity on the emulator), the session name
+// dropped as apigw.IAMPrincipalName drops it.
+func (d *deployment) principalOf(ctx context.Context, t *testing.T, creds aws.CredentialsProvider) string {
+	t.Helper()
+	id, err := sts.NewFromConfig(d.emu.awsConfig(creds)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		t.Fatalf("GetCallerIdentity: %v", err)
+	}
+	name, ok := apigw.IAMPrincipalName(aws.ToString(id.Arn))
+	if !ok {
+		t.Fatalf("the caller %s has no principal", aws.ToString(id.Arn))
+	}
+	return name
 }
 
 // object reads key's S3 object from the stack's bucket; ok is false when
@@ -99,8 +122,8 @@ func (d *deployment) storedFields(ctx context.Context, t *testing.T, key string)
 
 // storedForm reads the stored record of key straight from the stack's
 // storage and renders it as RedDB's bytes: the S3 object as it is, the
-// DynamoDB item's six lease attributes in RedDB's layout. ok is false when
-// nothing is stored.
+// DynamoDB item's six lease attributes and its principal in that layout.
+// ok is false when nothing is stored.
 func (d *deployment) storedForm(ctx context.Context, t *testing.T, key string) (string, bool) {
 	t.Helper()
 	switch d.storage {
@@ -126,23 +149,27 @@ func (d *deployment) storedForm(ctx context.Context, t *testing.T, key string) (
 			}
 			return v.Value
 		}
-		return fmt.Sprintf(`{"acquired_at_ms":%s,"database_key":"%s","expires_at_ms":%s,"generation":%s,"holder_id":"%s","term":%s}`,
-			n("acquired_at_ms"), s("database_key"), n("expires_at_ms"), n("generation"), s("holder_id"), n("term")), true
+		owner := ""
+		if _, ok := it["principal"]; ok {
+			owner = `,"principal":"` + s("principal") + `"`
+		}
+		return fmt.Sprintf(`{"acquired_at_ms":%s,"database_key":"%s","expires_at_ms":%s,"generation":%s,"holder_id":"%s"%s,"term":%s}`,
+			n("acquired_at_ms"), s("database_key"), n("expires_at_ms"), n("generation"), s("holder_id"), owner, n("term")), true
 	}
 	t.Fatalf("unknown storage %q", d.storage)
 	return "", false
 }
 
 // checkStored asserts that key's stored record is byte for byte what RedDB
-// would have written for want.
-func (d *deployment) checkStored(ctx context.Context, t *testing.T, key string, want lease.Lease) {
+// would have written for want, with principal as its owner.
+func (d *deployment) checkStored(ctx context.Context, t *testing.T, key string, want lease.Lease, principal string) {
 	t.Helper()
 	got, ok := d.storedForm(ctx, t, key)
 	if !ok {
 		t.Fatalf("%s: nothing stored for %s", d.storage, key)
 	}
-	if got != reddbBytes(want) {
-		t.Errorf("%s: stored %s\n got  %s\n want %s", d.storage, key, got, reddbBytes(want))
+	if w := reddbBytes(want, principal); got != w {
+		t.Errorf("%s: stored %s\n got  %s\n want %s", d.storage, key, got, w)
 	}
 }
 

@@ -29,54 +29,54 @@ func TestIntegrationServiceEndToEnd(t *testing.T) {
 			ctx := context.Background()
 			key := uniqueKey("clusters/dev/data.rdb")
 
-			first, err := a.Acquire(ctx, lease.AcquireRequest{DatabaseKey: key, HolderID: "reddb-0", TTLMs: 10_000, Term: 1})
+			first, err := a.Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: key, HolderID: "reddb-0", TTLMs: 10_000, Term: 1})
 			if err != nil || first.Generation != 1 {
 				t.Fatalf("first acquire = %+v, %v; want generation 1", first, err)
 			}
-			_, err = other.Acquire(ctx, lease.AcquireRequest{DatabaseKey: key, HolderID: "reddb-1", TTLMs: 10_000, Term: 1})
+			_, err = other.Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: key, HolderID: "reddb-1", TTLMs: 10_000, Term: 1})
 			var held *lease.HeldError
 			if !errors.As(err, &held) || held.Current.HolderID != "reddb-0" {
 				t.Fatalf("second holder: got %v, want held by reddb-0", err)
 			}
 
 			clk.Advance(5 * time.Second)
-			refreshed, err := a.Refresh(ctx, lease.RefreshRequest{DatabaseKey: key, HolderID: "reddb-0", Generation: 1, TTLMs: 10_000})
+			refreshed, err := a.Refresh(ctx, lease.RefreshRequest{Principal: lease.Anonymous, DatabaseKey: key, HolderID: "reddb-0", Generation: 1, TTLMs: 10_000})
 			if err != nil || refreshed.ExpiresAtMs != first.ExpiresAtMs+5000 || refreshed.AcquiredAtMs != first.AcquiredAtMs {
 				t.Fatalf("refresh = %+v, %v; want expiry moved by 5 s, acquire time kept", refreshed, err)
 			}
 
 			clk.Advance(10 * time.Second) // expired
-			taken, err := other.Acquire(ctx, lease.AcquireRequest{DatabaseKey: key, HolderID: "reddb-1", TTLMs: 10_000, Term: 2})
+			taken, err := other.Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: key, HolderID: "reddb-1", TTLMs: 10_000, Term: 2})
 			if err != nil || taken.Generation != 2 || taken.Term != 2 {
 				t.Fatalf("takeover = %+v, %v; want term 2 generation 2", taken, err)
 			}
 			// The old holder's warm cache is stale: its refresh must see it.
-			if _, err := a.Refresh(ctx, lease.RefreshRequest{DatabaseKey: key, HolderID: "reddb-0", Generation: 1, TTLMs: 10_000}); !errors.Is(err, lease.ErrStale) {
+			if _, err := a.Refresh(ctx, lease.RefreshRequest{Principal: lease.Anonymous, DatabaseKey: key, HolderID: "reddb-0", Generation: 1, TTLMs: 10_000}); !errors.Is(err, lease.ErrStale) {
 				t.Fatalf("deposed refresh: got %v, want stale", err)
 			}
 			clk.Advance(time.Hour)
 			var fenced *lease.FencedError
-			if _, err := a.Acquire(ctx, lease.AcquireRequest{DatabaseKey: key, HolderID: "reddb-0", TTLMs: 10_000, Term: 1}); !errors.As(err, &fenced) || fenced.CurrentTerm != 2 {
+			if _, err := a.Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: key, HolderID: "reddb-0", TTLMs: 10_000, Term: 1}); !errors.As(err, &fenced) || fenced.CurrentTerm != 2 {
 				t.Fatalf("term-1 acquire over an expired term-2 lease: got %v, want fenced by 2", err)
 			}
 
-			again, err := other.Acquire(ctx, lease.AcquireRequest{DatabaseKey: key, HolderID: "reddb-1", TTLMs: 10_000, Term: 2})
+			again, err := other.Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: key, HolderID: "reddb-1", TTLMs: 10_000, Term: 2})
 			if err != nil || again.Generation != 3 {
 				t.Fatalf("re-acquire = %+v, %v; want generation 3", again, err)
 			}
-			released, err := other.Release(ctx, lease.ReleaseRequest{DatabaseKey: key, HolderID: "reddb-1", Generation: 3})
+			released, err := other.Release(ctx, lease.ReleaseRequest{Principal: lease.Anonymous, DatabaseKey: key, HolderID: "reddb-1", Generation: 3})
 			if err != nil || !released.Released() {
 				t.Fatalf("release = %+v, %v", released, err)
 			}
-			twice, err := a.Release(ctx, lease.ReleaseRequest{DatabaseKey: key, HolderID: "reddb-1", Generation: 3})
+			twice, err := a.Release(ctx, lease.ReleaseRequest{Principal: lease.Anonymous, DatabaseKey: key, HolderID: "reddb-1", Generation: 3})
 			if err != nil || twice != released {
 				t.Fatalf("second release = %+v, %v; want the same record %+v", twice, err, released)
 			}
-			snap, err := a.Get(ctx, key)
+			snap, err := a.Get(ctx, lease.Anonymous, key)
 			if err != nil || snap.State != lease.StateReleased {
 				t.Fatalf("get after release = %+v, %v", snap, err)
 			}
-			next, err := a.Acquire(ctx, lease.AcquireRequest{DatabaseKey: key, HolderID: "reddb-0", TTLMs: 10_000, Term: 2})
+			next, err := a.Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: key, HolderID: "reddb-0", TTLMs: 10_000, Term: 2})
 			if err != nil || next.Generation != 4 {
 				t.Fatalf("acquire after release = %+v, %v; want generation 4: never reset", next, err)
 			}
@@ -114,7 +114,7 @@ func TestIntegrationContention(t *testing.T) {
 				)
 				for i, svc := range services {
 					wg.Go(func() {
-						l, err := svc.Acquire(context.Background(), lease.AcquireRequest{
+						l, err := svc.Acquire(context.Background(), lease.AcquireRequest{Principal: lease.Anonymous,
 							DatabaseKey: key, HolderID: fmt.Sprintf("client-%d", i), TTLMs: 1000, Term: 1,
 						})
 						mu.Lock()
@@ -140,7 +140,7 @@ func TestIntegrationContention(t *testing.T) {
 					t.Fatalf("round %d: winner generation %d after %d; want strictly +1", round, w.Generation, lastGeneration)
 				}
 				lastGeneration = winners[0].Generation
-				snap, err := services[0].Get(context.Background(), key)
+				snap, err := services[0].Get(context.Background(), lease.Anonymous, key)
 				if err != nil || snap.Lease != winners[0] {
 					t.Fatalf("round %d: store holds %+v (%v), want the winner %+v", round, snap.Lease, err, winners[0])
 				}

@@ -5,6 +5,11 @@
 // It knows no route: it hands over the path as sent (a named stage's
 // prefix taken off) and the route template the gateway matched, and the
 // face routes.
+//
+// It establishes the principal of a SigV4-signed request from the IAM
+// identity in the request context (IAMPrincipalName); a request without
+// one goes on without a principal, for an api.Authenticator (bearer
+// tokens) to establish or for the face to refuse with 401.
 package apigw
 
 import (
@@ -26,11 +31,23 @@ import (
 // Adapter turns API Gateway events into api.Requests for one face.
 type Adapter struct {
 	face api.Face
+	opts Options
+}
+
+// Options tune an Adapter.
+type Options struct {
+	// IAMAdmin makes IAM callers admin principals (break-glass). Set it
+	// only for a function that serves the admin route alone: the IAM
+	// policy that lets a caller invoke that route is then the admin check.
+	IAMAdmin bool
 }
 
 // New returns an adapter for face (an *api.Handler, or an *api.Mux of
 // faces).
-func New(face api.Face) *Adapter { return &Adapter{face: face} }
+func New(face api.Face) *Adapter { return NewWithOptions(face, Options{}) }
+
+// NewWithOptions returns an adapter for face with opts.
+func NewWithOptions(face api.Face, opts Options) *Adapter { return &Adapter{face: face, opts: opts} }
 
 // HandleV2 serves an HTTP API (payload format 2.0) event.
 func (a *Adapter) HandleV2(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
@@ -42,6 +59,9 @@ func (a *Adapter) HandleV2(ctx context.Context, ev events.APIGatewayV2HTTPReques
 		Header:     header(ev.Headers, nil),
 		Body:       body(ev.Body, ev.IsBase64Encoded),
 		RequestID:  requestID(ctx, ev.RequestContext.RequestID),
+	}
+	if az := ev.RequestContext.Authorizer; az != nil && az.IAM != nil {
+		req.Principal = a.iamPrincipal(az.IAM.UserARN)
 	}
 	resp := a.face.Serve(ctx, req)
 	return events.APIGatewayV2HTTPResponse{StatusCode: resp.Status, Headers: resp.Header, Body: string(resp.Body)}, nil
@@ -58,6 +78,7 @@ func (a *Adapter) HandleV1(ctx context.Context, ev events.APIGatewayProxyRequest
 		Header:     header(ev.Headers, ev.MultiValueHeaders),
 		Body:       body(ev.Body, ev.IsBase64Encoded),
 		RequestID:  requestID(ctx, ev.RequestContext.RequestID),
+		Principal:  a.iamPrincipal(ev.RequestContext.Identity.UserArn),
 	}
 	resp := a.face.Serve(ctx, req)
 	return events.APIGatewayProxyResponse{StatusCode: resp.Status, Headers: resp.Header, Body: string(resp.Body)}, nil

@@ -8,6 +8,8 @@ package apitest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -49,7 +51,14 @@ func (b *Buffer) String() string {
 
 // Env is one wired handler and what a test inspects.
 type Env struct {
-	Handler *api.Handler
+	// Handler is the JSON API behind api.Authenticate with Options.Auth
+	// (api.Open when nil: every request is lease.Anonymous), as the
+	// entry points wire it.
+	Handler api.Face
+	// API is the JSON API itself: requests reach it without a principal
+	// unless the test sets one.
+	API     *api.Handler
+	Service *lease.Service
 	Memory  *memory.Store
 	Clock   *Clock
 	Logs    *Buffer
@@ -61,6 +70,8 @@ type Options struct {
 	// Wrap, when set, puts a store in front of the memory store.
 	Wrap func(lease.ListingStore) lease.ListingStore
 	Ops  []api.Op
+	// Auth establishes principals (api.Open when nil).
+	Auth api.Authenticator
 }
 
 // New returns an Env with the clock at Epoch. Request ids are "req-1",
@@ -84,7 +95,8 @@ func New(t testing.TB, opts Options) *Env {
 	}
 	var mu sync.Mutex
 	n := 0
-	e.Handler, err = api.New(api.Config{
+	e.Service = svc
+	e.API, err = api.New(api.Config{
 		Service: svc,
 		Logger:  observe.NewLogger(e.Logs, -8), // everything
 		Metrics: observe.NewMetrics(e.Metrics, "").WithClock(e.Clock.Now),
@@ -100,7 +112,37 @@ func New(t testing.TB, opts Options) *Env {
 	if err != nil {
 		t.Fatalf("api.New: %v", err)
 	}
+	auth := opts.Auth
+	if auth == nil {
+		auth = api.Open()
+	}
+	e.Handler = api.Authenticate(e.API, auth)
 	return e
+}
+
+// StoreHash is a digest of everything the store holds: every key, its
+// version and its bytes. Equal digests before and after a request prove
+// the request wrote nothing.
+func StoreHash(t testing.TB, s lease.Lister) string {
+	t.Helper()
+	h := sha256.New()
+	cursor := ""
+	for {
+		page, err := s.List(context.Background(), cursor, 100)
+		if err != nil {
+			t.Fatalf("List: %v", err)
+		}
+		for _, v := range page.Records {
+			fmt.Fprintf(h, "%q %q %s\n", v.Record.DatabaseKey, v.Version, lease.EncodeRecord(v.Record))
+		}
+		for _, k := range page.Unreadable {
+			fmt.Fprintf(h, "unreadable %q\n", k)
+		}
+		if page.Next == "" {
+			return hex.EncodeToString(h.Sum(nil))
+		}
+		cursor = page.Next
+	}
 }
 
 // Broken is a store whose calls fail with the given errors (nil: pass
@@ -138,7 +180,7 @@ func (b *Broken) Replace(ctx context.Context, rec lease.Record, expect lease.Ver
 // ContractCodes are the codes a 4xx may carry: the contract's, plus the
 // method_not_allowed extension.
 var ContractCodes = []string{"invalid_request", "not_found", "held", "fenced", "stale", "lost_race",
-	"too_large", "method_not_allowed"}
+	"too_large", "method_not_allowed", "unauthorized", "forbidden"}
 
 // CheckContractAnswer fails unless the answer is a 200 or a 4xx whose JSON
 // body carries a contract code (and a field when invalid_request).

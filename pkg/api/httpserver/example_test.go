@@ -16,7 +16,8 @@ func ExampleHandler() {
 	clock := func() time.Time { return time.UnixMilli(1767225600000) }
 	svc, _ := lease.New(lease.Config{Store: memory.New(memory.Options{}), Now: clock})
 	core, _ := api.New(api.Config{Service: svc})
-	h := httpserver.Handler(core) // http.Server{Handler: h} in redlease serve
+	// An open local server: every request is lease.Anonymous.
+	h := httpserver.Handler(api.Authenticate(core, api.Open())) // http.Server{Handler: h} in redlease serve
 
 	req := httptest.NewRequest("POST", "/v1/acquire",
 		strings.NewReader(`{"database_key":"main","holder_id":"promoter-1","ttl_ms":60000,"term":6}`))

@@ -137,7 +137,11 @@ func testCreateThenLoad(t *testing.T, s lease.ListingStore, _ Options) {
 	released.ReleasedAtMs = 1767225650000
 	reported := Record("reported/key", "reddb-8", 5)
 	reported.ExpiryReportedMs = 1767225700000
-	records = append(records, released, reported)
+	owned := Record("tenants/a/db", "reddb-7", 6)
+	owned.Principal = "arn:aws:sts::123456789012:assumed-role/reddb-a"
+	ownedReleased := Record("tenants/a/released", "reddb-6", 7)
+	ownedReleased.Principal, ownedReleased.ReleasedAtMs = "tenant-a-reddb", 1767225650000
+	records = append(records, released, reported, owned, ownedReleased)
 	for _, rec := range records {
 		v := mustCreate(t, s, rec)
 		got := mustLoad(t, s, rec.DatabaseKey)

@@ -34,7 +34,7 @@ func BenchmarkService(b *testing.B, store lease.Store, c Counter) {
 	key := func(op string, i int) string { return fmt.Sprintf("bench/%s/%d", op, i%keys) }
 	acquire := func(svc *lease.Service, k string) lease.Lease {
 		clock.Advance(2 * ttl * time.Millisecond)
-		l, err := svc.Acquire(ctx, lease.AcquireRequest{DatabaseKey: k, HolderID: "bench", TTLMs: ttl, Term: 1})
+		l, err := svc.Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: k, HolderID: "bench", TTLMs: ttl, Term: 1})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -76,7 +76,7 @@ func BenchmarkService(b *testing.B, store lease.Store, c Counter) {
 	}, func(i int) { acquire(warm, key("acquire", i)) })
 	var held lease.Lease
 	refresh := func(svc *lease.Service) {
-		if _, err := svc.Refresh(ctx, lease.RefreshRequest{DatabaseKey: held.DatabaseKey, HolderID: "bench", Generation: held.Generation, TTLMs: ttl}); err != nil {
+		if _, err := svc.Refresh(ctx, lease.RefreshRequest{Principal: lease.Anonymous, DatabaseKey: held.DatabaseKey, HolderID: "bench", Generation: held.Generation, TTLMs: ttl}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -91,7 +91,7 @@ func BenchmarkService(b *testing.B, store lease.Store, c Counter) {
 			c.Take()
 			b.StartTimer()
 			start := time.Now()
-			if _, err := warm.Release(ctx, lease.ReleaseRequest{DatabaseKey: l.DatabaseKey, HolderID: "bench", Generation: l.Generation}); err != nil {
+			if _, err := warm.Release(ctx, lease.ReleaseRequest{Principal: lease.Anonymous, DatabaseKey: l.DatabaseKey, HolderID: "bench", Generation: l.Generation}); err != nil {
 				b.Fatal(err)
 			}
 			took = append(took, time.Since(start))
@@ -101,7 +101,7 @@ func BenchmarkService(b *testing.B, store lease.Store, c Counter) {
 		report(b, reads, writes, took)
 	})
 	run("get", nil, func(int) {
-		if _, err := warm.Get(ctx, held.DatabaseKey); err != nil {
+		if _, err := warm.Get(ctx, lease.Anonymous, held.DatabaseKey); err != nil {
 			b.Fatal(err)
 		}
 	})

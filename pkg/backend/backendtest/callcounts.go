@@ -36,7 +36,7 @@ func CheckServiceCallCounts(t *testing.T, store lease.Store, c Counter, key stri
 	var gen uint64
 	refresh := func(svc *lease.Service) func() error {
 		return func() error {
-			_, err := svc.Refresh(ctx, lease.RefreshRequest{DatabaseKey: key, HolderID: "reddb-0", Generation: gen, TTLMs: ttl})
+			_, err := svc.Refresh(ctx, lease.RefreshRequest{Principal: lease.Anonymous, DatabaseKey: key, HolderID: "reddb-0", Generation: gen, TTLMs: ttl})
 			return err
 		}
 	}
@@ -46,7 +46,7 @@ func CheckServiceCallCounts(t *testing.T, store lease.Store, c Counter, key stri
 		want Costs
 	}{
 		{"acquire, cold, new key", func() error {
-			l, err := a.Acquire(ctx, lease.AcquireRequest{DatabaseKey: key, HolderID: "reddb-0", TTLMs: ttl, Term: 1})
+			l, err := a.Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: key, HolderID: "reddb-0", TTLMs: ttl, Term: 1})
 			gen = l.Generation
 			return err
 		}, Costs{1, 1}},
@@ -54,19 +54,19 @@ func CheckServiceCallCounts(t *testing.T, store lease.Store, c Counter, key stri
 		{"refresh, cold (other instance)", refresh(b), Costs{1, 1}},
 		{StaleCacheRefresh, refresh(a), staleRefresh},
 		{"acquire refused as held, warm", func() error {
-			_, err := a.Acquire(ctx, lease.AcquireRequest{DatabaseKey: key, HolderID: "reddb-1", TTLMs: ttl, Term: 1})
+			_, err := a.Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: key, HolderID: "reddb-1", TTLMs: ttl, Term: 1})
 			if !errors.Is(err, lease.ErrHeld) {
 				return err
 			}
 			return nil
 		}, Costs{1, 0}},
 		{"release, warm", func() error {
-			_, err := a.Release(ctx, lease.ReleaseRequest{DatabaseKey: key, HolderID: "reddb-0", Generation: gen})
+			_, err := a.Release(ctx, lease.ReleaseRequest{Principal: lease.Anonymous, DatabaseKey: key, HolderID: "reddb-0", Generation: gen})
 			return err
 		}, Costs{0, 1}},
-		{"get", func() error { _, err := a.Get(ctx, key); return err }, Costs{1, 0}},
+		{"get", func() error { _, err := a.Get(ctx, lease.Anonymous, key); return err }, Costs{1, 0}},
 		{"acquire after release, cold (other instance)", func() error {
-			_, err := newService().Acquire(ctx, lease.AcquireRequest{DatabaseKey: key, HolderID: "reddb-1", TTLMs: ttl, Term: 1})
+			_, err := newService().Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: key, HolderID: "reddb-1", TTLMs: ttl, Term: 1})
 			return err
 		}, Costs{1, 1}},
 	}

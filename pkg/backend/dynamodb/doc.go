@@ -22,6 +22,7 @@
 //
 //	database_key        S  the key (partition key)
 //	holder_id           S  the holder, also after a release
+//	principal           S  only when a principal acquired it (non-empty)
 //	term                N
 //	generation          N
 //	acquired_at_ms      N

@@ -13,6 +13,7 @@ import (
 const (
 	attrKey            = "database_key"
 	attrHolder         = "holder_id"
+	attrPrincipal      = "principal"
 	attrTerm           = "term"
 	attrGeneration     = "generation"
 	attrAcquiredAt     = "acquired_at_ms"
@@ -45,6 +46,9 @@ func encodeItem(rec lease.Record, ver uint64) map[string]types.AttributeValue {
 		attrExpiresAt:  num(rec.ExpiresAtMs),
 		attrVersion:    num(ver),
 	}
+	if rec.Principal != "" {
+		item[attrPrincipal] = str(rec.Principal)
+	}
 	if rec.ReleasedAtMs != 0 {
 		item[attrReleasedAt] = num(rec.ReleasedAtMs)
 	}
@@ -67,6 +71,15 @@ func decodeItem(item map[string]types.AttributeValue) (lease.Versioned, error) {
 	}
 	if rec.HolderID, err = getString(item, attrHolder); err != nil {
 		return lease.Versioned{}, err
+	}
+	if _, ok := item[attrPrincipal]; ok {
+		if rec.Principal, err = getString(item, attrPrincipal); err != nil {
+			return lease.Versioned{}, err
+		}
+		if rec.Principal == "" {
+			// Never written empty; it would read back as "no principal".
+			return lease.Versioned{}, corrupt("%s is empty", attrPrincipal)
+		}
 	}
 	for _, f := range []struct {
 		name string

@@ -17,11 +17,13 @@ func TestItemRoundTrip(t *testing.T) {
 	released.ReleasedAtMs = 1767225650000
 	reported := record("reported", "reddb-8", 5)
 	reported.ExpiryReportedMs = 1767225700000
+	owned := record("tenants/a/db", "reddb-7", 6)
+	owned.Principal = "tenant-a-reddb"
 	for _, rec := range []lease.Record{
 		record("clusters/dev/data.rdb", "reddb-0-1", 1),
 		record("max", "h", lease.MaxSafeInteger),
 		record("empty-holder", "", 1),
-		released, reported,
+		released, reported, owned,
 	} {
 		got, err := decodeItem(encodeItem(rec, 42))
 		if err != nil {
@@ -53,6 +55,8 @@ func TestDecodeItemRejectsMalformed(t *testing.T) {
 			m[attrGeneration] = &types.AttributeValueMemberN{Value: "18446744073709551616"}
 		}},
 		{"ZeroReleasedAt", func(m map[string]types.AttributeValue) { m[attrReleasedAt] = num(0) }},
+		{"EmptyPrincipal", func(m map[string]types.AttributeValue) { m[attrPrincipal] = str("") }},
+		{"PrincipalAsNumber", func(m map[string]types.AttributeValue) { m[attrPrincipal] = num(1) }},
 		{"ReleasedAtAsBool", func(m map[string]types.AttributeValue) {
 			m[attrReleasedAt] = &types.AttributeValueMemberBOOL{Value: true}
 		}},
@@ -79,6 +83,8 @@ func FuzzDecodeItem(f *testing.F) {
 	for _, seed := range []string{
 		`{"database_key":"k","holder_id":"h","term":1,"generation":1,"acquired_at_ms":5,"expires_at_ms":6,"ver":1}`,
 		`{"database_key":"k","holder_id":"h","term":1,"generation":1,"acquired_at_ms":5,"expires_at_ms":6,"ver":1,"released_at_ms":6}`,
+		`{"database_key":"k","holder_id":"h","principal":"tenant-a","term":1,"generation":1,"acquired_at_ms":5,"expires_at_ms":6,"ver":1}`,
+		`{"database_key":"k","holder_id":"h","principal":"","term":1,"generation":1,"acquired_at_ms":5,"expires_at_ms":6,"ver":1}`,
 		`{"database_key":"k","holder_id":"h","term":"1","generation":1,"acquired_at_ms":5,"expires_at_ms":6,"ver":1}`,
 		`{"database_key":"k","holder_id":"h","term":1.5,"generation":1,"acquired_at_ms":5,"expires_at_ms":6,"ver":01}`,
 		`{}`,

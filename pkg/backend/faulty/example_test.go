@@ -17,7 +17,7 @@ func Example() {
 		Rules: []faulty.Rule{{Op: faulty.OpCreate, Nth: 1, Kind: faulty.FailAfter}},
 	})
 	svc, _ := lease.New(lease.Config{Store: store})
-	req := lease.AcquireRequest{DatabaseKey: "main", HolderID: "reddb-0", TTLMs: 60000, Term: 1}
+	req := lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "main", HolderID: "reddb-0", TTLMs: 60000, Term: 1}
 	_, err := svc.Acquire(context.Background(), req)
 	fmt.Println(errors.Is(err, lease.ErrUnavailable), len(store.Writes()))
 	l, err := svc.Acquire(context.Background(), req)

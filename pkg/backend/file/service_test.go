@@ -26,17 +26,17 @@ func TestServicesOnOneDirectory(t *testing.T) {
 	}
 	a, b := newService(), newService()
 	ctx := context.Background()
-	acq := lease.AcquireRequest{DatabaseKey: "clusters/dev/data.rdb", HolderID: "reddb-0", TTLMs: 10_000, Term: 1}
+	acq := lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "clusters/dev/data.rdb", HolderID: "reddb-0", TTLMs: 10_000, Term: 1}
 	first, err := a.Acquire(ctx, acq)
 	if err != nil {
 		t.Fatalf("Acquire on a: %v", err)
 	}
-	rel := lease.ReleaseRequest{DatabaseKey: acq.DatabaseKey, HolderID: "reddb-0", Generation: first.Generation}
+	rel := lease.ReleaseRequest{Principal: lease.Anonymous, DatabaseKey: acq.DatabaseKey, HolderID: "reddb-0", Generation: first.Generation}
 	if _, err := b.Release(ctx, rel); err != nil {
 		t.Fatalf("Release on b: %v", err)
 	}
 	// a's cache still holds the live lease; its refresh must see the release.
-	_, err = a.Refresh(ctx, lease.RefreshRequest{DatabaseKey: acq.DatabaseKey, HolderID: "reddb-0", Generation: first.Generation, TTLMs: 10_000})
+	_, err = a.Refresh(ctx, lease.RefreshRequest{Principal: lease.Anonymous, DatabaseKey: acq.DatabaseKey, HolderID: "reddb-0", Generation: first.Generation, TTLMs: 10_000})
 	if !errors.Is(err, lease.ErrStale) {
 		t.Fatalf("Refresh through a stale cache = %v, want ErrStale", err)
 	}

@@ -130,7 +130,7 @@ func hold(ctx context.Context, store lease.Store, key string) error {
 	if err != nil {
 		return err
 	}
-	l, err := svc.Acquire(ctx, lease.AcquireRequest{DatabaseKey: key, HolderID: "reddb-0-1", TTLMs: 600_000, Term: 1})
+	l, err := svc.Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: key, HolderID: "reddb-0-1", TTLMs: 600_000, Term: 1})
 	if err != nil {
 		return err
 	}

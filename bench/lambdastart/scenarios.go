@@ -42,6 +42,8 @@ var scenarios = map[api.Op]scenario{
 	api.OpRefresh: {event: "refresh.json", perKey: true, held: true},
 	api.OpRelease: {event: "release.json", perKey: true, held: true},
 	api.OpGet:     {event: "lease-get.json", perKey: true, held: true},
+	// The break-glass release takes a held lease whatever its holder.
+	api.OpForceRelease: {event: "force-release.json", perKey: true, held: true},
 }
 
 var sweepScenario = scenario{event: "sweep-scheduled.json"}
@@ -94,9 +96,11 @@ func withKey(event []byte, key string) ([]byte, error) {
 		}
 	}
 	if pp, ok := ev["pathParameters"].(map[string]any); ok {
-		if _, has := pp["database_key"]; has {
+		if oldKey, has := pp["database_key"].(string); has {
 			pp["database_key"] = key
-			path := "/v1/leases/" + key
+			// The key is the path's tail, whatever the route.
+			raw, _ := ev["rawPath"].(string)
+			path := strings.TrimSuffix(raw, oldKey) + key
 			ev["rawPath"] = path
 			if rc, ok := ev["requestContext"].(map[string]any); ok {
 				if h, ok := rc["http"].(map[string]any); ok {

@@ -29,20 +29,20 @@ func TestOneWriteNeverHidesARecord(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return svc.Acquire(ctx, lease.AcquireRequest{DatabaseKey: key, HolderID: holder, TTLMs: benchTTLMs, Term: term})
+		return svc.Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: key, HolderID: holder, TTLMs: benchTTLMs, Term: term})
 	}
-	held, err := setup.Acquire(ctx, lease.AcquireRequest{DatabaseKey: "held", HolderID: "a", TTLMs: benchTTLMs, Term: 1})
+	held, err := setup.Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "held", HolderID: "a", TTLMs: benchTTLMs, Term: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := setup.Acquire(ctx, lease.AcquireRequest{DatabaseKey: "term6", HolderID: "a", TTLMs: 1000, Term: 6}); err != nil {
+	if _, err := setup.Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "term6", HolderID: "a", TTLMs: 1000, Term: 6}); err != nil {
 		t.Fatal(err)
 	}
-	rel, err := setup.Acquire(ctx, lease.AcquireRequest{DatabaseKey: "released", HolderID: "a", TTLMs: benchTTLMs, Term: 1})
+	rel, err := setup.Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "released", HolderID: "a", TTLMs: benchTTLMs, Term: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := setup.Release(ctx, lease.ReleaseRequest{DatabaseKey: "released", HolderID: "a", Generation: rel.Generation}); err != nil {
+	if _, err := setup.Release(ctx, lease.ReleaseRequest{Principal: lease.Anonymous, DatabaseKey: "released", HolderID: "a", Generation: rel.Generation}); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(2 * time.Second) // term6's short lease has expired; held's has not
@@ -59,7 +59,7 @@ func TestOneWriteNeverHidesARecord(t *testing.T) {
 	if l, err := acquire("new", "b", 1); err != nil || l.Generation != 1 {
 		t.Errorf("acquire of a new key: %+v, %v; want generation 1", l, err)
 	}
-	got, err := setup.Get(ctx, "held")
+	got, err := setup.Get(ctx, lease.Anonymous, "held")
 	if err != nil || got.Lease != held {
 		t.Errorf("held lease after the refused acquire: %+v, %v; want it unchanged %+v", got.Lease, err, held)
 	}

@@ -77,7 +77,7 @@ func (r *ServiceRow) key(parts ...any) string {
 }
 
 func acquireReq(key, holder string) lease.AcquireRequest {
-	return lease.AcquireRequest{DatabaseKey: key, HolderID: holder, TTLMs: benchTTLMs, Term: 1}
+	return lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: key, HolderID: holder, TTLMs: benchTTLMs, Term: 1}
 }
 
 // Prepare implements Subject.
@@ -137,7 +137,7 @@ func (r *ServiceRow) Prepare(ctx context.Context, op Op, i int) (Action, error) 
 			return nil, err
 		}
 		return func(ctx context.Context) error {
-			_, err := svc.Get(ctx, r.readKey)
+			_, err := svc.Get(ctx, lease.Anonymous, r.readKey)
 			return err
 		}, nil
 	}
@@ -188,7 +188,7 @@ func (r *ServiceRow) holdWarm(ctx context.Context) error {
 
 func (r *ServiceRow) refresh(svc *lease.Service, k string, gen uint64) Action {
 	return func(ctx context.Context) error {
-		_, err := svc.Refresh(ctx, lease.RefreshRequest{DatabaseKey: k, HolderID: "bench", Generation: gen, TTLMs: benchTTLMs})
+		_, err := svc.Refresh(ctx, lease.RefreshRequest{Principal: lease.Anonymous, DatabaseKey: k, HolderID: "bench", Generation: gen, TTLMs: benchTTLMs})
 		return err
 	}
 }
@@ -239,7 +239,7 @@ func (r *ServiceRow) release(ctx context.Context, op Op, i int) (Action, error) 
 		}
 	}
 	return func(ctx context.Context) error {
-		_, err := svc.Release(ctx, lease.ReleaseRequest{DatabaseKey: k, HolderID: "bench", Generation: l.Generation})
+		_, err := svc.Release(ctx, lease.ReleaseRequest{Principal: lease.Anonymous, DatabaseKey: k, HolderID: "bench", Generation: l.Generation})
 		return err
 	}, nil
 }

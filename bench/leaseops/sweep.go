@@ -52,7 +52,7 @@ func MeasureSweep(ctx context.Context, backend string, store lease.ListingStore,
 		return SweepFigures{}, err
 	}
 	for i := range records {
-		if _, err := svc.Acquire(ctx, lease.AcquireRequest{DatabaseKey: fmt.Sprintf("sweep/%05d", i),
+		if _, err := svc.Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: fmt.Sprintf("sweep/%05d", i),
 			HolderID: "bench", TTLMs: 3600_000, Term: 1}); err != nil {
 			return SweepFigures{}, err
 		}

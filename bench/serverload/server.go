@@ -18,6 +18,7 @@ import (
 
 	"github.com/redlease/redlease/internal/config"
 	"github.com/redlease/redlease/internal/wire"
+	"github.com/redlease/redlease/pkg/api"
 	"github.com/redlease/redlease/pkg/api/httpserver"
 )
 
@@ -118,6 +119,7 @@ func startInProcess(ctx context.Context, backend, dataDir string) (*server, erro
 	if err != nil {
 		return nil, err
 	}
+	app.Auth = api.Open() // as redlease serve without --tokens on loopback
 	face, err := app.Face(slog.New(slog.DiscardHandler), nil, nil)
 	if err != nil {
 		return nil, err

@@ -42,7 +42,7 @@ func held(b *testing.B, svc *lease.Service, n int) []string {
 	keys := make([]string, n)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("bench/%d", i)
-		if _, err := svc.Acquire(context.Background(), lease.AcquireRequest{DatabaseKey: keys[i], HolderID: "load", TTLMs: 60000, Term: 1}); err != nil {
+		if _, err := svc.Acquire(context.Background(), lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: keys[i], HolderID: "load", TTLMs: 60000, Term: 1}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -106,11 +106,11 @@ func benchService(b *testing.B, op string) {
 		var err error
 		switch op {
 		case OpAcquire:
-			_, err = svc.Acquire(ctx, lease.AcquireRequest{DatabaseKey: keys[i], HolderID: "load", TTLMs: 60000, Term: 1})
+			_, err = svc.Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: keys[i], HolderID: "load", TTLMs: 60000, Term: 1})
 		case OpRefresh:
-			_, err = svc.Refresh(ctx, lease.RefreshRequest{DatabaseKey: keys[i], HolderID: "load", Generation: 1, TTLMs: 60000})
+			_, err = svc.Refresh(ctx, lease.RefreshRequest{Principal: lease.Anonymous, DatabaseKey: keys[i], HolderID: "load", Generation: 1, TTLMs: 60000})
 		default:
-			_, err = svc.Release(ctx, lease.ReleaseRequest{DatabaseKey: keys[i], HolderID: "load", Generation: 1})
+			_, err = svc.Release(ctx, lease.ReleaseRequest{Principal: lease.Anonymous, DatabaseKey: keys[i], HolderID: "load", Generation: 1})
 		}
 		if err != nil {
 			b.Fatal(err)

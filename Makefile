@@ -104,7 +104,7 @@ test-smoke: lambdas $(RIE) ## invoke the real bootstrap binaries under the Lambd
 IT_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build integration' pkg test bench | xargs -n1 dirname | sort -u | sed 's|^|./|')
 
 test-integration: ## integration tests against LocalStack S3/EventBridge and the DynamoDB emulator
-	bash localstack/with-emulators.sh $(GO) test -tags integration -race -count=1 $(IT_PKGS)
+	bash localstack/with-emulators.sh $(GO) test -tags integration -race -count=1 -timeout 30m $(IT_PKGS)
 
 # Stock RedDB in the loop: builds `red` from crates.io once (10 to 25 min on
 # 2 cores, cached under $${XDG_CACHE_HOME:-~/.cache}/redlease), fetches

@@ -28,6 +28,11 @@ const (
 // callers turn it into ErrNotFound, a precondition failure or an empty page.
 var errAbsent = errors.New("absent")
 
+// errNotDirectory marks a path where a directory was expected and something
+// else (for the object store: another object) is; it comes wrapped with
+// lease.ErrCorrupt for the lease records, where it can only be damage.
+var errNotDirectory = errors.New("not a directory")
+
 // unavailable wraps a file system failure.
 func unavailable(err error) error { return lease.Unavailable(err, retryAfter) }
 
@@ -60,7 +65,7 @@ func openChild(parent *os.Root, name string, create bool) (*os.Root, error) {
 	case fi.Mode()&fs.ModeSymlink != 0:
 		return nil, corruptf("%q is a symlink", name)
 	case !fi.IsDir():
-		return nil, corruptf("%q is not a directory", name)
+		return nil, fmt.Errorf("%w: %w", errNotDirectory, corruptf("%q is not a directory", name))
 	}
 	child, err := parent.OpenRoot(name)
 	if err != nil {

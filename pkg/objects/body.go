@@ -101,3 +101,7 @@ func (b *Body) Read(p []byte) (int, error) {
 
 // Count is the number of bytes read so far.
 func (b *Body) Count() int64 { return b.n }
+
+// Complete reports whether every declared byte has been read (never for a
+// body of unknown size, whose end only a read can tell).
+func (b *Body) Complete() bool { return b.size >= 0 && b.n == b.size }

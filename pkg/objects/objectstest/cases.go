@@ -206,8 +206,18 @@ func testDelete(t *testing.T, s Store, _ Options) {
 	put(t, s, "a/b", []byte("again"), objects.PutOptions{Condition: objects.Condition{IfNoneMatch: true}})
 }
 
-func testConditionalDelete(t *testing.T, s Store, _ Options) {
+func testConditionalDelete(t *testing.T, s Store, o Options) {
 	ctx := context.Background()
+	if o.NoConditionalDelete {
+		v := put(t, s, "k", []byte("v1"), objects.PutOptions{})
+		if err := s.Delete(ctx, "k", objects.Condition{IfMatch: v.ETag}); err == nil {
+			t.Fatal("conditional Delete succeeded on a store said not to support it")
+		} else {
+			t.Logf("conditional Delete refused as unsupported: %v", err)
+		}
+		wantStored(t, s, "k", []byte("v1"))
+		return
+	}
 	err := s.Delete(ctx, "k", objects.Condition{IfMatch: lease.NewVersion("nope")})
 	wantErr(t, "conditional Delete of an absent object", err, lease.ErrPrecondition)
 	v1 := put(t, s, "k", []byte("v1"), objects.PutOptions{})

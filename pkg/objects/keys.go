@@ -7,8 +7,12 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/redlease/redlease/pkg/lease"
 )
+
+var lookAlikeSlashes = lease.LookAlikeSlashes()
 
 // Key limits. S3 allows 1024 bytes per key; a segment becomes a file name
 // on the file backend, where NAME_MAX is 255 bytes.
@@ -31,10 +35,12 @@ func invalidKey(format string, args ...any) error {
 }
 
 // ValidateKey checks an object key: 1 to MaxKeyBytes bytes of printable
-// UTF-8, no leading '/', no empty, "." or ".." segments, segments of at most
-// MaxSegmentBytes bytes, none starting with ReservedSegmentPrefix. Keys
-// become S3 object keys and file paths, so anything that could escape a
-// directory or alias another key is refused.
+// UTF-8 in NFC without characters that render as '/' (the database keys'
+// rules, lease.Limits.ValidateKey, since object keys are scoped by the same
+// principal prefixes), no leading '/', no empty, "." or ".." segments,
+// segments of at most MaxSegmentBytes bytes, none starting with
+// ReservedSegmentPrefix. Keys become S3 object keys and file paths, so
+// anything that could escape a directory or alias another key is refused.
 func ValidateKey(key string) error {
 	switch {
 	case key == "":
@@ -50,6 +56,12 @@ func ValidateKey(key string) error {
 		if !unicode.IsPrint(r) {
 			return invalidKey("must contain only printable characters, found %U", r)
 		}
+		if slices.Contains(lookAlikeSlashes, r) {
+			return invalidKey("must not contain %U, which renders as '/' without being a separator", r)
+		}
+	}
+	if !norm.NFC.IsNormalString(key) {
+		return invalidKey("must be in Unicode normalization form NFC")
 	}
 	for seg := range strings.SplitSeq(key, "/") {
 		switch {

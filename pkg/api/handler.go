@@ -29,9 +29,9 @@ type Config struct {
 	// NewRequestID makes a request id when the transport supplied none;
 	// 16 random bytes in hex when nil.
 	NewRequestID func() string
-	// Ops restricts the handler to some operations (a Lambda function serves
-	// its routes' operations, api.OpsOf); others answer 404 not_found. All
-	// operations when empty.
+	// Ops restricts the handler to some operations of the lease API (a
+	// Lambda function serves its routes' operations, api.OpsOf); others
+	// answer 404 not_found. All of the lease API's operations when empty.
 	Ops []Op
 }
 
@@ -62,13 +62,13 @@ func New(cfg Config) (*Handler, error) {
 	if h.newID == nil {
 		h.newID = randomID
 	}
-	all := Ops()
+	all := OpsOfFace(FaceLease)
 	if len(h.ops) == 0 {
 		h.ops = all
 	}
 	for _, op := range h.ops {
 		if !slices.Contains(all, op) {
-			return nil, fmt.Errorf("api: unknown operation %q", op)
+			return nil, fmt.Errorf("api: unknown operation %q of the lease API (its operations are %q)", op, all)
 		}
 	}
 	return h, nil
@@ -105,16 +105,16 @@ func (h *Handler) Serve(ctx context.Context, req Request) (resp Response) {
 		if p := recover(); p != nil {
 			out.err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
 			apiErr = toAPIError(out.err)
-			resp = h.errorResponse(req.RequestID, apiErr)
+			resp = errorResponse(req.RequestID, apiErr)
 		}
 		h.record(req, out, apiErr, resp.Status, start, stats)
 	}()
 	var body any
 	body, out, apiErr = h.dispatch(ctx, req)
 	if apiErr != nil {
-		return h.errorResponse(req.RequestID, apiErr)
+		return errorResponse(req.RequestID, apiErr)
 	}
-	return h.response(req.RequestID, http.StatusOK, body)
+	return jsonResponse(req.RequestID, http.StatusOK, body)
 }
 
 // dispatch routes, authenticates, decodes and calls the Service. The
@@ -260,8 +260,8 @@ type errorBody struct {
 	Error errorDetail `json:"error"`
 }
 
-func (h *Handler) errorResponse(requestID string, e *apiError) Response {
-	resp := h.response(requestID, e.status, errorBody{Error: e.detail})
+func errorResponse(requestID string, e *apiError) Response {
+	resp := jsonResponse(requestID, e.status, errorBody{Error: e.detail})
 	if e.allow != "" {
 		resp.Header["Allow"] = e.allow
 	}
@@ -271,10 +271,13 @@ func (h *Handler) errorResponse(requestID string, e *apiError) Response {
 	if e.status == http.StatusServiceUnavailable {
 		resp.Header["Retry-After"] = retryAfterSeconds(e.detail.RetryAfterMs)
 	}
+	if e.status == http.StatusUnauthorized {
+		resp.Header["WWW-Authenticate"] = "Bearer"
+	}
 	return resp
 }
 
-func (h *Handler) response(requestID string, status int, body any) Response {
+func jsonResponse(requestID string, status int, body any) Response {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // keys and holder ids come back as sent

@@ -271,9 +271,6 @@ func errorResponse(requestID string, e *apiError) Response {
 	if e.status == http.StatusServiceUnavailable {
 		resp.Header["Retry-After"] = retryAfterSeconds(e.detail.RetryAfterMs)
 	}
-	if e.status == http.StatusUnauthorized {
-		resp.Header["WWW-Authenticate"] = "Bearer"
-	}
 	return resp
 }
 

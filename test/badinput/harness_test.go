@@ -88,7 +88,7 @@ func newRig(t *testing.T) *rig {
 	if err := app.LoadAuth(ctx, observe.Discard()); err != nil || app.Auth == nil {
 		t.Fatalf("LoadAuth: %v (auth %v)", err, app.Auth)
 	}
-	face, err := app.Face(observe.NewLogger(io.Discard, cfg.LogLevel), nil, nil)
+	face, err := app.Face(ctx, observe.NewLogger(io.Discard, cfg.LogLevel), nil, wire.FaceOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

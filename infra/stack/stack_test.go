@@ -67,9 +67,8 @@ func TestMain(m *testing.M) {
 			SweepSchedule:          "rate(5 minutes)",
 			LeasePrefix:            "locks/",
 			TenantPrefixes:         []string{"tenants/a/", "tenants/b-2/"},
-			// A stand-in for the RedDB face's function (#11), the first
-			// reader of the tokens document.
-			TokenFunctions: []string{FnLease},
+			RedDBPrefixes:          []string{"tenants/a/", "tenants/b/"},
+			RedDBRequireLease:      true,
 		})
 		s3T, dynamoT, optionsT = synth(s3), synth(dynamo), synth(options)
 		variants = map[string]*synthesised{"s3": s3T, "dynamodb": dynamoT, "options": optionsT}
@@ -270,6 +269,9 @@ func TestFunctionEnvironment(t *testing.T) {
 				if fn == FnSweep {
 					want[EnvEventBus] = true
 				}
+				if fn == FnRedDB && name == "dynamodb" {
+					want[EnvRedDBBucket] = true
+				}
 				got := map[string]bool{}
 				for k := range env {
 					got[k] = true
@@ -302,6 +304,7 @@ var wantActions = map[Storage]map[string][]string{
 		FnRelease: {"s3:GetObject", "s3:PutObject"},
 		FnLease:   {"s3:GetObject"},
 		FnAdmin:   {"s3:GetObject", "s3:PutObject"},
+		FnRedDB:   {"s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject"},
 		FnSweep:   {"events:PutEvents", "s3:GetObject", "s3:ListBucket", "s3:PutObject"},
 	},
 	StorageDynamoDB: {
@@ -310,6 +313,7 @@ var wantActions = map[Storage]map[string][]string{
 		FnRelease: {"dynamodb:GetItem", "dynamodb:PutItem"},
 		FnLease:   {"dynamodb:GetItem"},
 		FnAdmin:   {"dynamodb:GetItem", "dynamodb:PutItem"},
+		FnRedDB:   {"dynamodb:GetItem", "dynamodb:PutItem", "s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject"},
 		FnSweep:   {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan", "events:PutEvents"},
 	},
 }
@@ -409,6 +413,9 @@ func TestRolesAreLeastPrivilege(t *testing.T) {
 				}
 			}
 			for _, fn := range FunctionNames {
+				if fn == FnRedDB {
+					continue // TestRedDBRoleIsLeastPrivilege
+				}
 				roleID := *v.stack.GetLogicalId(v.stack.Functions[fn].Role().Node().DefaultChild().(awscdk.CfnElement))
 				logsID := ""
 				var sts []statement
@@ -771,6 +778,15 @@ func TestStorageRetained(t *testing.T) {
 	if len(buckets) != 1 || len(resources(s3T.doc, "AWS::DynamoDB::Table")) != 0 {
 		t.Fatalf("s3 variant: %d buckets", len(buckets))
 	}
+	// The dynamodb variant's one bucket holds RedDB's data objects, with
+	// the lease bucket's protections.
+	dataBuckets := resources(dynamoT.doc, "AWS::S3::Bucket")
+	if len(dataBuckets) != 1 {
+		t.Fatalf("dynamodb variant: %d buckets, want the RedDB data bucket", len(dataBuckets))
+	}
+	for id, b := range dataBuckets {
+		buckets[id] = b
+	}
 	for _, b := range buckets {
 		if b["DeletionPolicy"] != "Retain" || b["UpdateReplacePolicy"] != "Retain" {
 			t.Errorf("bucket policies %v/%v", b["DeletionPolicy"], b["UpdateReplacePolicy"])
@@ -805,7 +821,6 @@ func TestStorageRetained(t *testing.T) {
 		})
 	})
 	assert(t, "one table", func() { dynamoT.template.ResourceCountIs(jsii.String("AWS::DynamoDB::Table"), jsii.Number(1)) })
-	assert(t, "no bucket", func() { dynamoT.template.ResourceCountIs(jsii.String("AWS::S3::Bucket"), jsii.Number(0)) })
 }
 
 func TestBucketPolicy(t *testing.T) {
@@ -1006,5 +1021,126 @@ func TestPropsValidation(t *testing.T) {
 		if err := ValidateProps(&p); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// roleStatements are the statements of the policies attached to fn's role.
+func roleStatements(t *testing.T, v *synthesised, fn string) []statement {
+	t.Helper()
+	roleID := *v.stack.GetLogicalId(v.stack.Functions[fn].Role().Node().DefaultChild().(awscdk.CfnElement))
+	var sts []statement
+	for _, p := range resources(v.doc, "AWS::IAM::Policy") {
+		if strings.Contains(mustJSON(props(p)["Roles"]), `"`+roleID+`"`) {
+			sts = append(sts, statements(props(p)["PolicyDocument"])...)
+		}
+	}
+	if len(sts) == 0 {
+		t.Fatalf("%s: no policy", fn)
+	}
+	return sts
+}
+
+// The RedDB function reads and conditionally writes lease records (never
+// deletes them) and reads, writes, deletes and lists data objects only
+// under RedDBPrefixes; with the default prefix "" (the whole bucket) its
+// role denies deletes under the lease prefix outright.
+func TestRedDBRoleIsLeastPrivilege(t *testing.T) {
+	for name, v := range variants {
+		t.Run(name, func(t *testing.T) {
+			p := v.stack.Props
+			sts := roleStatements(t, v, FnRedDB)
+			dataBucket := logicalOf(v, "AWS::S3::Bucket")
+			var allows = map[string][]string{}
+			var denies []statement
+			for _, st := range sts {
+				if st.Effect == "Deny" {
+					denies = append(denies, st)
+					continue
+				}
+				for _, a := range st.Actions {
+					if strings.HasPrefix(a, "logs:") || wildcardOK[a] {
+						continue
+					}
+					allows[a] = append(allows[a], st.Resources...)
+				}
+			}
+			var got []string
+			for a := range allows {
+				got = append(got, a)
+			}
+			sort.Strings(got)
+			if want := wantActions[p.Storage][FnRedDB]; !reflect.DeepEqual(got, want) {
+				t.Errorf("actions %v, want %v", got, want)
+			}
+			var wantData []string
+			for _, prefix := range p.RedDBPrefixes {
+				wantData = append(wantData, `["`+dataBucket+`","Arn"]},"/`+prefix+`*"]]}`)
+			}
+			for _, a := range []string{"s3:DeleteObject"} {
+				for _, r := range allows[a] {
+					if !slices.ContainsFunc(wantData, func(w string) bool { return strings.HasSuffix(r, w) }) {
+						t.Errorf("%s on %s, want only the data prefixes %v", a, r, p.RedDBPrefixes)
+					}
+				}
+			}
+			if p.Storage == StorageS3 {
+				lease := `"/` + p.LeasePrefix + `*"]]}`
+				if !slices.ContainsFunc(allows["s3:PutObject"], func(r string) bool { return strings.HasSuffix(r, lease) }) {
+					t.Errorf("PutObject %v lacks the lease objects", allows["s3:PutObject"])
+				}
+				wholeBucket := slices.Contains(p.RedDBPrefixes, "")
+				if wholeBucket != (len(denies) == 1) {
+					t.Fatalf("deny statements %+v with data prefixes %q", denies, p.RedDBPrefixes)
+				}
+				if wholeBucket && (!reflect.DeepEqual(denies[0].Actions, []string{"s3:DeleteObject"}) || !strings.HasSuffix(denies[0].Resources[0], lease)) {
+					t.Errorf("deny %+v, want s3:DeleteObject on the lease objects", denies[0])
+				}
+			} else if len(denies) != 0 {
+				t.Errorf("dynamodb variant: deny statements %+v (the data bucket holds no lease)", denies)
+			}
+			for _, st := range sts {
+				if slices.Contains(st.Actions, "s3:ListBucket") {
+					var want []any
+					for _, prefix := range p.RedDBPrefixes {
+						want = append(want, prefix+"*")
+					}
+					if got := st.Condition["StringLike"].(map[string]any)["s3:prefix"]; !reflect.DeepEqual(got, want) && !(len(want) == 1 && got == want[0]) {
+						t.Errorf("ListBucket prefixes %v, want %v", got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// The RedDB function has a public URL (RedDB cannot sign SigV4; the
+// function checks bearer tokens), buffered, and the stack outputs the
+// value of RED_HTTP_BACKEND_URL.
+func TestRedDBEndpoint(t *testing.T) {
+	for name, v := range variants {
+		t.Run(name, func(t *testing.T) {
+			urls := resources(v.doc, "AWS::Lambda::Url")
+			if len(urls) != 1 {
+				t.Fatalf("%d function URLs, want 1", len(urls))
+			}
+			for _, u := range urls {
+				pr := props(u)
+				if pr["AuthType"] != "NONE" || pr["InvokeMode"] != "BUFFERED" {
+					t.Errorf("URL %v, want auth NONE, BUFFERED", pr)
+				}
+				target := mustJSON(pr["TargetFunctionArn"])
+				if !strings.Contains(target, fnLogicalID(v, FnRedDB)) && !strings.Contains(target, "RedDBLive") {
+					t.Errorf("URL targets %s, want the reddb function", target)
+				}
+			}
+			out := v.doc["Outputs"].(map[string]any)[OutputRedDBURL].(map[string]any)
+			if !strings.Contains(mustJSON(out["Value"]), `"v1/reddb"`) {
+				t.Errorf("output %s = %s, want the URL plus v1/reddb", OutputRedDBURL, mustJSON(out["Value"]))
+			}
+			_, hasBucket := v.doc["Outputs"].(map[string]any)[OutputRedDBBucket]
+			if hasBucket != (v.stack.Props.Storage == StorageDynamoDB) {
+				t.Errorf("output %s present = %v", OutputRedDBBucket, hasBucket)
+			}
+		})
 	}
 }

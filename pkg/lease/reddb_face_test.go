@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redlease/redlease/pkg/backend/faulty"
+	"github.com/redlease/redlease/pkg/backend/memory"
 	"github.com/redlease/redlease/pkg/lease"
 )
 
@@ -491,5 +493,88 @@ func TestTTLRoundTrips(t *testing.T) {
 		if _, err := lease.DecodeRecord([]byte(want[:len(want)-5] + bad + "}")); !errors.Is(err, lease.ErrCorrupt) {
 			t.Errorf("ttl_ms %s: %v, want ErrCorrupt", bad, err)
 		}
+	}
+}
+
+// RedDB drains for good on one failed refresh (defect 2), so the face
+// absorbs what storage failures it can: a write whose answer was lost is
+// found applied, one that never arrived is sent again, and a failed read
+// is read again; only a failure that persists reaches RedDB. A write that
+// meanwhile lost to another writer is still refused.
+func TestLeaseObjectWritesSurviveStorageHiccups(t *testing.T) {
+	t.Parallel()
+	type run struct {
+		name  string
+		rules []faulty.Rule
+		ok    bool
+		err   error
+	}
+	for _, tc := range []run{
+		{"answer lost", []faulty.Rule{{Op: faulty.OpReplace, Nth: 1, Kind: faulty.FailAfter}}, true, nil},
+		{"never arrived", []faulty.Rule{{Op: faulty.OpReplace, Nth: 1, Kind: faulty.FailBefore}}, true, nil},
+		{"timed out, applied", []faulty.Rule{{Op: faulty.OpReplace, Nth: 1, Kind: faulty.TimeoutAfter}}, true, nil},
+		{"read fails once", []faulty.Rule{{Op: faulty.OpLoad, Nth: 1, Kind: faulty.FailBefore}}, true, nil},
+		{"down for good", []faulty.Rule{{Op: faulty.OpReplace, Rate: 1, Kind: faulty.FailBefore}}, false, lease.ErrUnavailable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			clock := newClock()
+			mem := memory.New(memory.Options{})
+			store := faulty.New(mem, faulty.Options{Rules: tc.rules})
+			svc, err := lease.New(lease.Config{Store: store, Now: clock.Now, CacheSize: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := fixture{svc: svc, clock: clock}
+			v, err := f.create(redA, f.redRecord("red-a", 1, 0, 3*time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			clock.Advance(time.Second)
+			got, err := f.replace(redA, f.redRecord("red-a", 1, 0, 3*time.Second), v.Version)
+			if !tc.ok {
+				if !errors.Is(err, tc.err) {
+					t.Fatalf("error %v, want %v", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("refresh through %s: %v", tc.name, err)
+			}
+			stored, _ := mem.Load(context.Background(), redKey)
+			if stored != got || got.Record.ExpiresAtMs != uint64(clock.Now().UnixMilli())+3000 {
+				t.Errorf("answered %+v, stored %+v", got, stored)
+			}
+			if _, err := svc.ReadLeaseObject(context.Background(), redA, redKey); err != nil {
+				t.Errorf("read after: %v", err)
+			}
+		})
+	}
+	// The write never arrives, and another writer gets in before the
+	// service looks again: refused, the other writer's record stays.
+	clock := newClock()
+	mem := memory.New(memory.Options{})
+	var other lease.Version
+	store := faulty.New(mem, faulty.Options{
+		Rules: []faulty.Rule{{Op: faulty.OpLoad, Nth: 1, Kind: faulty.Sneak}, {Op: faulty.OpReplace, Nth: 1, Kind: faulty.FailBefore}},
+		Sneak: func(context.Context, string) {
+			other = mem.PutRaw(redKey, lease.EncodeRecord(lease.Record{Lease: lease.Lease{DatabaseKey: redKey, HolderID: "other",
+				Term: 1, Generation: 2, AcquiredAtMs: 1, ExpiresAtMs: 2}}))
+		},
+	})
+	svc, err := lease.New(lease.Config{Store: store, Now: clock.Now, CacheSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := fixture{svc: svc, clock: clock}
+	v, err := f.create(redA, f.redRecord("red-a", 1, 0, 3*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Second)
+	_, err = f.replace(redA, f.redRecord("red-a", 1, 0, 3*time.Second), v.Version)
+	wantRefused(t, "a write lost to another writer while retried", err)
+	if cur, _ := mem.Load(context.Background(), redKey); cur.Version != other || other == "" {
+		t.Errorf("the other writer's record was overwritten: %+v", cur)
 	}
 }

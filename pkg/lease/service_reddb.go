@@ -1,6 +1,7 @@
 package lease
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -41,7 +42,11 @@ func (s *Service) ReadLeaseObject(ctx context.Context, p Principal, key string) 
 	if err := s.checkKey(p, key); err != nil {
 		return Versioned{}, fmt.Errorf("read lease object %q: %w", key, err)
 	}
-	v, err := s.load(ctx, key)
+	var v *Versioned
+	err := s.retryUnavailable(ctx, func() (err error) {
+		v, err = s.load(ctx, key)
+		return err
+	})
 	if err != nil {
 		return Versioned{}, fmt.Errorf("read lease object %q: %w", key, err)
 	}
@@ -49,6 +54,45 @@ func (s *Service) ReadLeaseObject(ctx context.Context, p Principal, key string) 
 		return Versioned{}, fmt.Errorf("read lease object %q: %w", key, ErrNotFound)
 	}
 	return *v, nil
+}
+
+// RedDB gives up its lease for good on the first failed request of a
+// refresh (it drains and never re-acquires; docs/reddb-protocol.md), so
+// the face absorbs what storage failures it can before answering: reads
+// are repeated, and an ambiguous conditional write is resolved by reading
+// what it left (commit). objectAttempts bounds both, with a short pause
+// between attempts: well under RedDB's shortest refresh interval (1 s).
+const objectAttempts = 3
+
+var objectRetryPause = 50 * time.Millisecond
+
+// retryUnavailable runs op until it succeeds, fails with anything but
+// ErrUnavailable, or objectAttempts are spent.
+func (s *Service) retryUnavailable(ctx context.Context, op func() error) error {
+	var err error
+	for attempt := range objectAttempts {
+		if attempt > 0 {
+			if perr := pause(ctx, attempt); perr != nil {
+				return err
+			}
+		}
+		if err = op(); err == nil || !errors.Is(err, ErrUnavailable) {
+			return err
+		}
+	}
+	return err
+}
+
+// pause waits before attempt (1, 2, ...), doubling each time.
+func pause(ctx context.Context, attempt int) error {
+	t := time.NewTimer(objectRetryPause << (attempt - 1))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // PutLeaseObject decides RedDB's write of its lease object by the rules of
@@ -87,8 +131,7 @@ func (s *Service) putLeaseObject(ctx context.Context, r LeaseObjectPut) (Version
 		if err != nil {
 			return Versioned{}, err
 		}
-		version, err := s.store.Create(ctx, next)
-		return s.written(r.DatabaseKey, next, version, err)
+		return s.commit(ctx, next, "")
 	}
 	cur, err := s.atVersion(ctx, r.DatabaseKey, r.IfMatch)
 	if err != nil {
@@ -98,8 +141,7 @@ func (s *Service) putLeaseObject(ctx context.Context, r LeaseObjectPut) (Version
 	if err != nil {
 		return Versioned{}, err
 	}
-	version, err := s.store.Replace(ctx, next, r.IfMatch)
-	return s.written(r.DatabaseKey, next, version, err)
+	return s.commit(ctx, next, r.IfMatch)
 }
 
 // DeleteLeaseObject is RedDB's release: at the version it named, the
@@ -128,8 +170,7 @@ func (s *Service) deleteLeaseObject(ctx context.Context, r LeaseObjectDelete) (V
 	if err != nil {
 		return Versioned{}, err
 	}
-	version, err := s.store.Replace(ctx, next, r.IfMatch)
-	return s.written(r.DatabaseKey, next, version, err)
+	return s.commit(ctx, next, r.IfMatch)
 }
 
 // checkKey is the validation and authorisation every face operation makes
@@ -178,8 +219,10 @@ func (s *Service) decodeLeaseObject(key string, data []byte) (Record, error) {
 func (s *Service) atVersion(ctx context.Context, key string, version Version) (Record, error) {
 	cur := s.cache.get(key)
 	if cur == nil || cur.Version != version {
-		var err error
-		if cur, err = s.load(ctx, key); err != nil {
+		if err := s.retryUnavailable(ctx, func() (err error) {
+			cur, err = s.load(ctx, key)
+			return err
+		}); err != nil {
 			return Record{}, err
 		}
 	}
@@ -192,19 +235,70 @@ func (s *Service) atVersion(ctx context.Context, key string, version Version) (R
 	return cur.Record, nil
 }
 
-// written finishes a conditional write: a lost compare-and-swap is a
-// refusal (RedDB named a version, or no object, and that no longer holds).
-func (s *Service) written(key string, next Record, version Version, err error) (Versioned, error) {
-	if err != nil {
+// commit writes next by compare-and-swap at expect (create when empty). A
+// lost compare-and-swap is a refusal: RedDB named a version, or no object,
+// and that no longer holds. A write that failed with ErrUnavailable may or
+// may not have been applied, and RedDB would drain on the error, so commit
+// reads what it left: next itself means it was applied (success), the
+// version RedDB named means it was not (write again), anything else is a
+// refusal. At most objectAttempts writes.
+func (s *Service) commit(ctx context.Context, next Record, expect Version) (Versioned, error) {
+	key := next.DatabaseKey
+	write := func() (Version, error) {
+		if expect == "" {
+			return s.store.Create(ctx, next)
+		}
+		return s.store.Replace(ctx, next, expect)
+	}
+	var err error
+	for attempt := range objectAttempts {
+		if attempt > 0 {
+			if perr := pause(ctx, attempt); perr != nil {
+				break
+			}
+			applied, retry, rerr := s.inspect(ctx, next, expect)
+			switch {
+			case rerr != nil:
+				continue // cannot tell yet; look again after the next pause
+			case applied != nil:
+				s.cache.put(key, *applied)
+				return *applied, nil
+			case !retry:
+				s.cache.drop(key)
+				return Versioned{}, refused(nil, "the lease object changed while the service retried its write")
+			}
+		}
+		var version Version
+		if version, err = write(); err == nil {
+			v := Versioned{Record: next, Version: version}
+			s.cache.put(key, v)
+			return v, nil
+		}
 		s.cache.drop(key)
 		if errors.Is(err, ErrPrecondition) {
 			return Versioned{}, refused(nil, "the lease object changed before the write")
 		}
-		return Versioned{}, err
+		if !errors.Is(err, ErrUnavailable) {
+			return Versioned{}, err
+		}
 	}
-	v := Versioned{Record: next, Version: version}
-	s.cache.put(key, v)
-	return v, nil
+	return Versioned{}, err
+}
+
+// inspect reads what an ambiguous write left: applied is set when the
+// stored record is the one written, retry when the store is still at the
+// version the write expected (nothing stored, for a create).
+func (s *Service) inspect(ctx context.Context, next Record, expect Version) (applied *Versioned, retry bool, err error) {
+	v, err := s.store.Load(ctx, next.DatabaseKey)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, expect == "", nil
+	case err != nil:
+		return nil, false, err
+	case bytes.Equal(EncodeRecord(v.Record), EncodeRecord(next)):
+		return &v, false, nil
+	}
+	return nil, expect != "" && v.Version == expect, nil
 }
 
 // DataWrite asks whether a principal may write a data object of the
@@ -237,7 +331,11 @@ func (s *Service) CheckDataWrite(ctx context.Context, r DataWrite) (DataWriteGra
 	if err := s.checkKey(r.Principal, r.DatabaseKey); err != nil {
 		return DataWriteGrant{}, fmt.Errorf("data write to %q: %w", r.DatabaseKey, err)
 	}
-	v, err := s.load(ctx, r.DatabaseKey)
+	var v *Versioned
+	err := s.retryUnavailable(ctx, func() (err error) {
+		v, err = s.load(ctx, r.DatabaseKey)
+		return err
+	})
 	if err != nil {
 		return DataWriteGrant{}, fmt.Errorf("data write to %q: %w", r.DatabaseKey, err)
 	}

@@ -23,9 +23,10 @@ import (
 // object key K is the file DIR/K. It shares DIR with the lease Store (whose
 // records live under the lease prefix, which Objects refuses) and its lock
 // directory. It streams: a body goes through a fixed buffer into a
-// temporary file next to its object, which is fsynced and renamed over the
-// object, so memory stays bounded whatever the object's size and a crash
-// leaves the old object or the new one, never a torn one.
+// temporary file in DIR/.redlease-staging/, which is fsynced and renamed
+// over the object, so memory stays bounded whatever the object's size, a
+// crash leaves the old object or the new one, never a torn one, and a
+// write that does not commit leaves nothing behind.
 //
 // ETags come from the file's inode, size and modification time, and the
 // commit gives every new version of a key a modification time later than
@@ -67,6 +68,11 @@ type objectsAPI interface {
 	List(ctx context.Context, prefix string, fn func(key string) error) error
 }
 
+// stagingDirName holds the bodies of writes in flight, on the same file
+// system as the objects so that the commit is a rename. Its name starts
+// with objects.ReservedSegmentPrefix, so no key reaches it.
+const stagingDirName = ".redlease-staging"
+
 // copyBufferBytes is the buffer a body streams through.
 const copyBufferBytes = 256 << 10
 
@@ -93,11 +99,13 @@ func OpenObjects(opts ObjectsOptions) (*Objects, error) {
 		return nil, err
 	}
 	defer root.Close()
-	d, err := openDirs(root, []string{lockDirName}, true)
-	if err != nil {
-		return nil, fmt.Errorf("file objects: lock directory in %q: %w", opts.Dir, err)
+	for _, name := range []string{lockDirName, stagingDirName} {
+		d, err := openDirs(root, []string{name}, true)
+		if err != nil {
+			return nil, fmt.Errorf("file objects: directory %s in %q: %w", name, opts.Dir, err)
+		}
+		d.Close()
 	}
-	d.Close()
 	return s, nil
 }
 

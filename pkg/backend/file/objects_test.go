@@ -119,3 +119,40 @@ func TestObjectsFileDirectoryConflicts(t *testing.T) {
 		}
 	}
 }
+
+// A write that does not commit leaves nothing in the data directory, not
+// even the directories of its key.
+func TestObjectsRefusedWriteLeavesNoTrace(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	objs, err := file.OpenObjects(file.ObjectsOptions{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := tree(t, dir)
+	refused := errors.New("fenced")
+	_, err = objs.Put(context.Background(), "new/deep/data.rdb", bytes.NewReader([]byte("x")), 1, objects.PutOptions{
+		BeforeCommit: func(context.Context) (time.Time, error) { return time.Time{}, refused },
+	})
+	if !errors.Is(err, refused) {
+		t.Fatalf("Put = %v", err)
+	}
+	if _, err := objs.Put(context.Background(), "new/short", bytes.NewReader([]byte("x")), 5, objects.PutOptions{}); !errors.Is(err, lease.ErrInvalid) {
+		t.Fatalf("short Put = %v", err)
+	}
+	if after := tree(t, dir); !slices.Equal(before, after) {
+		t.Errorf("the data directory changed: %q, was %q", after, before)
+	}
+}
+
+func tree(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	if err := filepath.WalkDir(dir, func(p string, _ os.DirEntry, err error) error {
+		out = append(out, p)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -13,9 +13,10 @@ import (
 	"github.com/redlease/redlease/pkg/objects"
 )
 
-// Put streams the body into a temporary file next to the object, fsyncs
-// it, asks opts.BeforeCommit, then, under the key's lock, checks
-// opts.Condition and renames the file over the object. Memory use is one
+// Put streams the body into a temporary file in DIR/.redlease-staging/,
+// fsyncs it, asks opts.BeforeCommit, then, under the key's lock, makes the
+// key's directories, checks opts.Condition and renames the file over the
+// object. Memory use is one
 // copy buffer whatever the size. A body that does not arrive whole, a
 // refused condition or commit, and every failure before the rename leave
 // the stored object as it was.
@@ -33,24 +34,22 @@ func (s *Objects) put(ctx context.Context, key string, body io.Reader, size int6
 		return objects.Info{}, err
 	}
 	defer root.Close()
-	dir, err := openDirs(root, p.dirs, true)
-	if errors.Is(err, errNotDirectory) {
-		return objects.Info{}, &lease.InvalidError{Field: objects.FieldKey,
-			Reason: "needs a directory where another object is stored (the file backend cannot hold both \"a\" and \"a/b\")"}
-	}
+	// The body is staged in the staging directory, so that a write that is
+	// refused or fails leaves nothing behind, not even the directories of
+	// its key; they are made at the commit.
+	staging, err := openDirs(root, []string{stagingDirName}, true)
 	if err != nil {
 		return objects.Info{}, err
 	}
-	defer dir.Close()
-
-	tmp, err := stage(dir, body, size)
+	defer staging.Close()
+	tmp, err := stage(staging, body, size)
 	if err != nil {
 		return objects.Info{}, err
 	}
 	committed := false
 	defer func() {
 		if !committed {
-			_ = dir.Remove(tmp) // best effort; a leftover is ignored by every read
+			_ = staging.Remove(tmp) // best effort; a leftover is ignored by every read
 		}
 	}()
 
@@ -70,6 +69,15 @@ func (s *Objects) put(ctx context.Context, key string, body io.Reader, size int6
 		return objects.Info{}, err
 	}
 	defer unlock()
+	dir, err := openDirs(root, p.dirs, true)
+	if errors.Is(err, errNotDirectory) {
+		return objects.Info{}, &lease.InvalidError{Field: objects.FieldKey,
+			Reason: "needs a directory where another object is stored (the file backend cannot hold both \"a\" and \"a/b\")"}
+	}
+	if err != nil {
+		return objects.Info{}, err
+	}
+	defer dir.Close()
 	cur, curFI, err := statObject(dir, p.base)
 	if err != nil {
 		return objects.Info{}, err
@@ -81,19 +89,22 @@ func (s *Objects) put(ctx context.Context, key string, body io.Reader, size int6
 	if !opts.Condition.Holds(cur) {
 		return objects.Info{}, &lease.PreconditionError{}
 	}
-	if err := commitTime(dir, tmp, curFI, s.now()); err != nil {
+	if err := commitTime(staging, tmp, curFI, s.now()); err != nil {
 		return objects.Info{}, err
 	}
 	// The commit point: past the deadline nothing may become visible.
 	if err := ctx.Err(); err != nil {
 		return objects.Info{}, lease.Unavailable(err, 0)
 	}
-	if err := dir.Rename(tmp, p.base); err != nil {
+	if err := root.Rename(stagingDirName+"/"+tmp, p.key); err != nil {
 		return objects.Info{}, unavailable(err)
 	}
 	committed = true
 	if err := syncDir(dir); err != nil {
 		return objects.Info{}, err // applied, maybe not durable: ErrUnavailable says so
+	}
+	if err := syncDir(staging); err != nil {
+		return objects.Info{}, err
 	}
 	info, _, err := statObject(dir, p.base)
 	if err != nil {

@@ -94,3 +94,29 @@ func TestObjectsSmallBodiesAreOnePut(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkObjectsPutPeakHeap streams a 1 GiB object into the S3 object
+// store (a fake that keeps no part bytes) with the default part size and
+// parts in flight, and reports the peak live heap: bounded by
+// (PartsInFlight+1) x PartSize, 24 MiB, whatever the size.
+func BenchmarkObjectsPutPeakHeap(b *testing.B) {
+	const size = 1 << 30
+	f := newFakeS3("bucket")
+	f.discardParts = true
+	s, err := NewObjects(f, ObjectsOptions{Bucket: "bucket"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var peak uint64
+	b.SetBytes(size)
+	for b.Loop() {
+		peak = max(peak, objectstest.PeakHeap(func() {
+			if _, err := s.Put(context.Background(), "clusters/big/data.rdb", objectstest.NewStream(size), size, objects.PutOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}))
+	}
+	bound := float64((DefaultPartsInFlight + 1) * DefaultPartSize)
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+	b.ReportMetric(bound/(1<<20), "bound-MiB")
+}

@@ -46,7 +46,8 @@ type functionURL struct {
 func newFunctionURL(t *testing.T) *functionURL {
 	t.Helper()
 	f := &functionURL{dataDir: t.TempDir()}
-	env := map[string]string{"REDLEASE_BACKEND": "file", "REDLEASE_DATA_DIR": f.dataDir, "REDLEASE_LOG_LEVEL": "warn"}
+	env := map[string]string{"REDLEASE_BACKEND": "file", "REDLEASE_DATA_DIR": f.dataDir, "REDLEASE_LOG_LEVEL": "warn",
+		"REDLEASE_TOKENS_FILE": writeTokens(t, all)}
 	a, err := lambdafn.BuildAPI(context.Background(), func(k string) string { return env[k] }, io.Discard, api.FnRedDB)
 	if err != nil {
 		t.Fatal(err)

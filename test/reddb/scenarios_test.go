@@ -6,12 +6,15 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/redlease/redlease/internal/reddbtest"
+	"github.com/redlease/redlease/pkg/lease"
 )
 
 // Each RedDB instance has a token, so a principal, of its own: that is
@@ -27,8 +30,10 @@ var (
 )
 
 // Scenario 1: a RedDB holds its lease through redlease; the JSON API
-// serves that very record, with the service's times; the CLI cannot take
-// it.
+// serves that very record, with the service's times and the RedDB's
+// principal. On an open local server (the CLI sends no bearer token), the
+// CLI cannot take the lease a RedDB holds, and a RedDB cannot take the one
+// `redlease hold` holds: lease objects and records are one and the same.
 func TestHolderIsTheRecordOfTheJSONAPI(t *testing.T) {
 	srv := startServe(t, all...)
 	before := nowMs()
@@ -47,22 +52,46 @@ func TestHolderIsTheRecordOfTheJSONAPI(t *testing.T) {
 		got.Lease.ExpiresAtMs <= nowMs() || got.Lease.ExpiresAtMs > nowMs()+3000 {
 		t.Fatalf("GET /v1/leases: %+v, want red-a's held lease expiring within the next 3 s", got)
 	}
+	if got.Lease.AcquiredAtMs != rec.AcquiredAtMs {
+		t.Errorf("the JSON API's lease %+v is not the stored record %+v", got.Lease, rec)
+	}
+}
 
-	out, code := cli(t, srv, tokCLI, "acquire", "--key", databaseKey, "--holder", "cli-1", "--ttl", "30s")
-	if code != 3 || !strings.Contains(out, `held by "red-a"`) {
-		t.Fatalf("CLI acquire: exit %d, %s; want exit 3 (held) naming red-a", code, out)
+// The CLI and RedDB share the record, in both directions.
+func TestCLIAndRedDBBlockEachOther(t *testing.T) {
+	srv := startServe(t) // open, on loopback: the CLI has no token to send
+	holding(t, srv.backendURL(), token{}, "red-a")
+	out, code := cli(t, srv, "acquire", "--key", databaseKey, "--holder", "cli-1", "--ttl", "30s")
+	if code != 3 || !strings.Contains(out, `"red-a"`) {
+		t.Fatalf("CLI acquire of RedDB's lease: exit %d, %s; want exit 3 (held) naming red-a", code, out)
 	}
 	if r := srv.record(t); r.HolderID != "red-a" || r.Generation != 1 {
 		t.Errorf("after the CLI's attempt the record is %+v", r)
 	}
+
+	other := startServe(t)
+	hold := exec.Command(binary(t), "hold", "--endpoint", other.URL, "--key", databaseKey, "--holder", "cli-hold", "--ttl", "5s", "--", "sleep", "30")
+	hold.Env = []string{"PATH=" + pathEnv(), "HOME=" + t.TempDir()}
+	if err := hold.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = hold.Process.Kill(); _ = hold.Wait() })
+	waitFor(t, "redlease hold to take the lease", 10*time.Second, func() bool {
+		b, err := os.ReadFile(filepath.Join(other.DataDir, "leases", filepath.FromSlash(databaseKey)+lease.ObjectSuffix))
+		return err == nil && strings.Contains(string(b), `"cli-hold"`)
+	})
+	red := startRed(t, other.backendURL(), token{}, "red-b")
+	if exit := red.MustWait(bootTimeout); exit.Code == 0 || !strings.Contains(exit.Stderr+exit.Stdout, "held by 'cli-hold'") {
+		t.Fatalf("RedDB under redlease hold's lease: %s, want refused as held by cli-hold", exit)
+	}
 }
 
-// cli runs the redlease CLI against srv as tk and returns its output and
-// exit status.
-func cli(t *testing.T, srv *server, tk token, args ...string) (string, int) {
+// cli runs the redlease CLI against srv and returns its output and exit
+// status.
+func cli(t *testing.T, srv *server, args ...string) (string, int) {
 	t.Helper()
 	cmd := exec.Command(binary(t), append(args, "--endpoint", srv.URL)...)
-	cmd.Env = []string{"PATH=" + pathEnv(), "HOME=" + t.TempDir(), "REDLEASE_TOKEN=" + tk.secret}
+	cmd.Env = []string{"PATH=" + pathEnv(), "HOME=" + t.TempDir()}
 	out, err := cmd.CombinedOutput()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {

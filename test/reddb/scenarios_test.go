@@ -31,9 +31,7 @@ var (
 
 // Scenario 1: a RedDB holds its lease through redlease; the JSON API
 // serves that very record, with the service's times and the RedDB's
-// principal. On an open local server (the CLI sends no bearer token), the
-// CLI cannot take the lease a RedDB holds, and a RedDB cannot take the one
-// `redlease hold` holds: lease objects and records are one and the same.
+// principal; the CLI (an operator's token) cannot acquire it.
 func TestHolderIsTheRecordOfTheJSONAPI(t *testing.T) {
 	srv := startServe(t, all...)
 	before := nowMs()
@@ -55,13 +53,22 @@ func TestHolderIsTheRecordOfTheJSONAPI(t *testing.T) {
 	if got.Lease.AcquiredAtMs != rec.AcquiredAtMs {
 		t.Errorf("the JSON API's lease %+v is not the stored record %+v", got.Lease, rec)
 	}
+	out, code := cli(t, srv, tokCLI, "acquire", "--key", databaseKey, "--holder", "cli-1", "--ttl", "30s")
+	if code != 3 || !strings.Contains(out, `"red-a"`) {
+		t.Fatalf("CLI acquire: exit %d, %s; want exit 3 (held) naming red-a", code, out)
+	}
+	if r := srv.record(t); r.HolderID != "red-a" || r.Generation != 1 {
+		t.Errorf("after the CLI's attempt the record is %+v", r)
+	}
 }
 
-// The CLI and RedDB share the record, in both directions.
+// The CLI and RedDB share the record, in both directions, on an open
+// local server too: the lease a RedDB holds blocks the CLI, and the one
+// `redlease hold` holds blocks a RedDB.
 func TestCLIAndRedDBBlockEachOther(t *testing.T) {
-	srv := startServe(t) // open, on loopback: the CLI has no token to send
+	srv := startServe(t) // open, on loopback
 	holding(t, srv.backendURL(), token{}, "red-a")
-	out, code := cli(t, srv, "acquire", "--key", databaseKey, "--holder", "cli-1", "--ttl", "30s")
+	out, code := cli(t, srv, token{}, "acquire", "--key", databaseKey, "--holder", "cli-1", "--ttl", "30s")
 	if code != 3 || !strings.Contains(out, `"red-a"`) {
 		t.Fatalf("CLI acquire of RedDB's lease: exit %d, %s; want exit 3 (held) naming red-a", code, out)
 	}
@@ -86,12 +93,12 @@ func TestCLIAndRedDBBlockEachOther(t *testing.T) {
 	}
 }
 
-// cli runs the redlease CLI against srv and returns its output and exit
-// status.
-func cli(t *testing.T, srv *server, args ...string) (string, int) {
+// cli runs the redlease CLI against srv, with tk's bearer token (none when
+// empty), and returns its output and exit status.
+func cli(t *testing.T, srv *server, tk token, args ...string) (string, int) {
 	t.Helper()
 	cmd := exec.Command(binary(t), append(args, "--endpoint", srv.URL)...)
-	cmd.Env = []string{"PATH=" + pathEnv(), "HOME=" + t.TempDir()}
+	cmd.Env = []string{"PATH=" + pathEnv(), "HOME=" + t.TempDir(), "REDLEASE_TOKEN=" + tk.secret}
 	out, err := cmd.CombinedOutput()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {

@@ -1104,7 +1104,8 @@ func TestRedDBRoleIsLeastPrivilege(t *testing.T) {
 					for _, prefix := range p.RedDBPrefixes {
 						want = append(want, prefix+"*")
 					}
-					if got := st.Condition["StringLike"].(map[string]any)["s3:prefix"]; !reflect.DeepEqual(got, want) && !(len(want) == 1 && got == want[0]) {
+					got := st.Condition["StringLike"].(map[string]any)["s3:prefix"]
+					if single := len(want) == 1 && got == want[0]; !single && !reflect.DeepEqual(got, want) {
 						t.Errorf("ListBucket prefixes %v, want %v", got, want)
 					}
 				}

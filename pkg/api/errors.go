@@ -67,6 +67,11 @@ func ErrorCodes() map[string]int {
 		CodeMethodNotAllowed: http.StatusMethodNotAllowed,
 		CodeTooLarge:         http.StatusRequestEntityTooLarge,
 		CodeInternal:         http.StatusInternalServerError,
+		// The RedDB face's own refusals.
+		CodePreconditionRequired: http.StatusPreconditionRequired,
+		CodeHeldByOther:          http.StatusForbidden,
+		CodeLeaseNotHeld:         http.StatusForbidden,
+		CodeLeaseRequired:        http.StatusForbidden,
 	}
 	for _, row := range errorTable {
 		codes[row.code] = row.status

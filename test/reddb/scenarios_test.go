@@ -5,6 +5,7 @@ package reddb
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"os/exec"
@@ -101,7 +102,8 @@ func cli(t *testing.T, srv *server, tk token, args ...string) (string, int) {
 	cmd.Env = []string{"PATH=" + pathEnv(), "HOME=" + t.TempDir(), "REDLEASE_TOKEN=" + tk.secret}
 	out, err := cmd.CombinedOutput()
 	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
 		code = ee.ExitCode()
 	} else if err != nil {
 		t.Fatalf("run redlease %v: %v", args, err)

@@ -53,7 +53,7 @@ func binary(t *testing.T) string {
 		cmd.Dir = filepath.Join("..", "..")
 		cmd.Env = append(os.Environ(), "GOWORK=off", "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/redlease: %v\n%s", err, out)
+			buildErr = fmt.Errorf("go build ./cmd/redlease: %w\n%s", err, out)
 		}
 	})
 	if buildErr != nil {

@@ -79,7 +79,7 @@ func (f *Face) putData(ctx context.Context, req api.Request, r request, p lease.
 			return api.Response{}, err
 		}
 	}
-	var body io.Reader = req.Body
+	body := req.Body
 	if f.maxSize > 0 {
 		body = &capped{r: body, left: f.maxSize}
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"strconv"
 	"testing"
 	"time"
 
@@ -118,7 +117,6 @@ func (e *env) do(t *testing.T, c call) answer {
 func ifMatch(etag string) http.Header  { return http.Header{"If-Match": {etag}} }
 func ifNoneMatch() http.Header         { return http.Header{"If-None-Match": {"*"}} }
 func msAt(t time.Time) uint64          { return uint64(t.UnixMilli()) }
-func itoa(n uint64) string             { return strconv.FormatUint(n, 10) }
 func (e *env) nowMs() uint64           { return msAt(e.clock.Now()) }
 func (e *env) advance(d time.Duration) { e.clock.Advance(d) }
 func want(t *testing.T, what string, a answer, status int, code string) {

@@ -255,12 +255,6 @@ func (u *upload) fail(err error) {
 	}
 }
 
-func (u *upload) failed() bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.firstErr != nil
-}
-
 // abort discards the parts of an upload that will not be completed, even
 // when the write's context has ended. A failed abort leaves parts that the
 // bucket's lifecycle rule (AbortIncompleteMultipartUpload) removes.

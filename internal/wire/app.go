@@ -99,7 +99,7 @@ func (a *App) Face(ctx context.Context, log *slog.Logger, metrics *observe.Metri
 	red, err := reddb.New(reddb.Config{
 		Service:        a.Service,
 		Objects:        objs,
-		LeasePrefix:    a.Config.Prefix,
+		LeasePrefix:    LeasePrefix(a.Config),
 		DataFile:       a.Config.RedDB.DataFile,
 		RequireLease:   a.Config.RedDB.RequireLease,
 		FenceMargin:    a.Config.RedDB.FenceMargin,

@@ -72,11 +72,12 @@ func Store(_ context.Context, cfg config.Config, awsCfg aws.Config) (lease.Listi
 // prefix is reserved in every one, so a data write can never touch a
 // lease record.
 func Objects(_ context.Context, cfg config.Config, awsCfg aws.Config) (reddb.Objects, error) {
+	reserved := LeasePrefix(cfg)
 	switch cfg.Backend {
 	case config.BackendMemory:
-		return memory.NewObjects(memory.ObjectsOptions{Reserved: cfg.Prefix}), nil
+		return memory.NewObjects(memory.ObjectsOptions{Reserved: reserved}), nil
 	case config.BackendFile:
-		objs, err := filestore.OpenObjects(filestore.ObjectsOptions{Dir: cfg.DataDir, Reserved: cfg.Prefix})
+		objs, err := filestore.OpenObjects(filestore.ObjectsOptions{Dir: cfg.DataDir, Reserved: reserved})
 		if err != nil {
 			return nil, fmt.Errorf("file objects in %q: %w", cfg.DataDir, err)
 		}
@@ -86,7 +87,7 @@ func Objects(_ context.Context, cfg config.Config, awsCfg aws.Config) (reddb.Obj
 		if bucket == "" {
 			return nil, fmt.Errorf("the RedDB face on the %s backend needs a bucket for RedDB's data objects (%s)", cfg.Backend, config.EnvRedDBBucket)
 		}
-		objs, err := s3store.NewObjects(s3store.NewClient(awsCfg, cfg.S3PathStyle), s3store.ObjectsOptions{Bucket: bucket, Reserved: cfg.Prefix})
+		objs, err := s3store.NewObjects(s3store.NewClient(awsCfg, cfg.S3PathStyle), s3store.ObjectsOptions{Bucket: bucket, Reserved: reserved})
 		if err != nil {
 			return nil, fmt.Errorf("s3 objects in bucket %q: %w", bucket, err)
 		}
@@ -94,6 +95,15 @@ func Objects(_ context.Context, cfg config.Config, awsCfg aws.Config) (reddb.Obj
 	default:
 		return nil, fmt.Errorf("unknown backend %q", cfg.Backend)
 	}
+}
+
+// LeasePrefix is where lease objects live for cfg: its prefix, or the
+// stores' default when it names none (a Config built without FromEnv).
+func LeasePrefix(cfg config.Config) string {
+	if cfg.Prefix == "" {
+		return lease.DefaultPrefix
+	}
+	return cfg.Prefix
 }
 
 // Service builds the lease service on store with cfg's limits. The store is

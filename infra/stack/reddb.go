@@ -23,19 +23,10 @@ import (
 // with old versions kept for the same window (each checkpoint rewrites
 // data.rdb whole; a noncurrent version is the previous checkpoint).
 func (s *LeaseStack) newRedDBDataBucket() awss3.Bucket {
-	b := awss3.NewBucket(s.Stack, jsii.String("RedDBDataBucket"), &awss3.BucketProps{
-		Versioned:         jsii.Bool(true),
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		EnforceSSL:        jsii.Bool(true),
-		MinimumTLSVersion: jsii.Number(1.2),
-		Encryption:        awss3.BucketEncryption_S3_MANAGED,
-		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
-		LifecycleRules: &[]*awss3.LifecycleRule{{
-			Id:                                  jsii.String("expire-old-data-versions"),
-			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(float64(s.Props.NoncurrentVersionDays))),
-			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
-		}},
+	b := privateBucket(s.Stack, "RedDBDataBucket", "", &awss3.LifecycleRule{
+		Id:                                  jsii.String("expire-old-data-versions"),
+		NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(float64(s.Props.NoncurrentVersionDays))),
+		AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
 	})
 	skipCheckov(b,
 		check{"CKV_AWS_18", "server access logs would need a second bucket; use CloudTrail S3 data events for audit"},

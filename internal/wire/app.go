@@ -2,8 +2,6 @@ package wire
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -146,9 +144,7 @@ type notFound struct{}
 func (notFound) Serve(_ context.Context, req api.Request) api.Response {
 	id := req.RequestID
 	if id == "" {
-		var b [16]byte
-		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-		id = hex.EncodeToString(b[:])
+		id = api.NewRequestID()
 	}
 	return api.RefusalResponse(id, http.StatusNotFound, api.CodeNotFound, "no such route", "")
 }

@@ -74,11 +74,15 @@ func New(cfg Config) (*Handler, error) {
 	return h, nil
 }
 
-func randomID() string {
+// NewRequestID is a request id for a request the transport gave none: 16
+// random bytes in hex. Every face makes its ids this way.
+func NewRequestID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
 	return hex.EncodeToString(b[:])
 }
+
+func randomID() string { return NewRequestID() }
 
 // outcome is what one request did, for its log line and metrics.
 type outcome struct {

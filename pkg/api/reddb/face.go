@@ -2,8 +2,6 @@ package reddb
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -122,15 +120,9 @@ func New(cfg Config) (*Face, error) {
 		f.now = time.Now
 	}
 	if f.newID == nil {
-		f.newID = randomID
+		f.newID = api.NewRequestID
 	}
 	return f, nil
-}
-
-func randomID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return hex.EncodeToString(b[:])
 }
 
 // outcome is what one request did, for its log line and metrics.

@@ -160,20 +160,9 @@ func decodeVersioned(key string, data []byte) (lease.Versioned, error) {
 // over, fsync the directory. An error after the rename means the write was
 // applied but may not be durable, which ErrUnavailable's contract allows.
 func writeAtomic(dir *os.Root, name string, data []byte) error {
-	var (
-		f   *os.File
-		tmp string
-		err error
-	)
-	for range 3 { // a clash of 128 random bits means a broken RNG; retry anyway
-		tmp = tempName()
-		f, err = dir.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
-		if !errors.Is(err, fs.ErrExist) {
-			break
-		}
-	}
+	f, tmp, err := createTemp(dir)
 	if err != nil {
-		return unavailable(err)
+		return err
 	}
 	_, err = f.Write(data)
 	if err == nil {
@@ -190,6 +179,26 @@ func writeAtomic(dir *os.Root, name string, data []byte) error {
 		return unavailable(err)
 	}
 	return syncDir(dir)
+}
+
+// createTemp creates a new temporary file in dir, for writing.
+func createTemp(dir *os.Root) (*os.File, string, error) {
+	var (
+		f   *os.File
+		tmp string
+		err error
+	)
+	for range 3 { // a clash of 128 random bits means a broken RNG; retry anyway
+		tmp = tempName()
+		f, err = dir.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
+		if !errors.Is(err, fs.ErrExist) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, "", unavailable(err)
+	}
+	return f, tmp, nil
 }
 
 // tempName never ends in ".lease.json", so nothing mistakes it for a record.

@@ -119,20 +119,9 @@ func (s *Objects) put(ctx context.Context, key string, body io.Reader, size int6
 // stage writes the whole body to a new temporary file in dir, fsynced and
 // closed, and returns its name; on failure nothing is left behind.
 func stage(dir *os.Root, body io.Reader, size int64) (string, error) {
-	var (
-		f   *os.File
-		tmp string
-		err error
-	)
-	for range 3 { // a clash of 128 random bits means a broken RNG; retry anyway
-		tmp = tempName()
-		f, err = dir.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
-		if !errors.Is(err, fs.ErrExist) {
-			break
-		}
-	}
+	f, tmp, err := createTemp(dir)
 	if err != nil {
-		return "", unavailable(err)
+		return "", err
 	}
 	buf := copyBuffers.Get().(*[]byte)
 	_, err = io.CopyBuffer(onlyWriter{f}, objects.NewBody(body, size), *buf)

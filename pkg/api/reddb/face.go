@@ -240,28 +240,10 @@ func (f *Face) record(req api.Request, out outcome, status int, start time.Time,
 	if out.size > 0 {
 		attrs = append(attrs, slog.Int64("bytes", out.size))
 	}
-	level := slog.LevelInfo
-	switch {
-	case status >= 500:
-		level = slog.LevelError
-		if status == http.StatusServiceUnavailable {
-			level = slog.LevelWarn
-		}
-		if out.err != nil {
-			attrs = append(attrs, slog.String("error", out.err.Error()))
-		}
-	case out.err != nil:
-		attrs = append(attrs, slog.String("detail", out.err.Error()))
-	}
-	f.log.LogAttrs(context.Background(), level, "request", attrs...)
-	values := map[string]float64{"Requests": 1, "Latency": float64(latency.Microseconds()) / 1000}
-	units := map[string]string{"Requests": "Count", "Latency": "Milliseconds", "StorageLatency": "Milliseconds"}
-	if calls > 0 {
-		values["StorageLatency"] = float64(storage.Microseconds()) / 1000
-	}
+	api.LogRequest(f.log, slog.LevelInfo, status, out.err, attrs)
 	method := req.Method
 	if !slices.Contains(methods, method) {
 		method = "OTHER" // a dimension must not take whatever a client sends
 	}
-	f.metrics.Emit(map[string]string{"Operation": "reddb_" + out.class.String() + "_" + method, "Outcome": out.code}, values, units)
+	api.EmitRequestMetrics(f.metrics, "reddb_"+out.class.String()+"_"+method, out.code, latency, calls, storage)
 }

@@ -143,7 +143,7 @@ func (h *Handler) dispatch(ctx context.Context, req Request) (any, outcome, *api
 		return nil, out, methodNotAllowed(req.Method, rt.Methods)
 	}
 	if req.Principal.Name == "" {
-		return fail(unauthenticated(req))
+		return fail(Unauthenticated(req))
 	}
 	var pathKey *string
 	if rt.Key == KeyInPath {

@@ -272,6 +272,9 @@ func TestFunctionEnvironment(t *testing.T) {
 				if fn == FnRedDB && name == "dynamodb" {
 					want[EnvRedDBBucket] = true
 				}
+				if slices.Contains(BearerFunctions, fn) {
+					want[EnvTokensBucket], want[EnvTokensKey] = true, true
+				}
 				got := map[string]bool{}
 				for k := range env {
 					got[k] = true
@@ -639,12 +642,13 @@ func TestTenantPolicyIDIsStableAndDistinct(t *testing.T) {
 }
 
 // The tokens document: its own bucket, read (and only read) by the token
-// functions, which are told where it is; no other function is.
+// functions (by default the RedDB face's, which takes bearer tokens), which
+// are told where it is; no other function is.
 func TestTokensBucketAndReaders(t *testing.T) {
-	if len(resources(s3T.doc, "AWS::S3::Bucket")) != 1 || s3T.stack.TokensBucket != nil {
-		t.Errorf("a stack without token functions has a tokens bucket")
+	if len(resources(s3T.doc, "AWS::S3::Bucket")) != 2 || s3T.stack.TokensBucket == nil {
+		t.Errorf("the default stack has no tokens bucket for the RedDB function")
 	}
-	v := optionsT
+	v := s3T
 	id := logicalIDPrefix(v, "AWS::S3::Bucket", "TokensBucket")
 	b, ok := resources(v.doc, "AWS::S3::Bucket")[id]
 	if !ok {
@@ -659,7 +663,7 @@ func TestTokensBucketAndReaders(t *testing.T) {
 	for _, fn := range FunctionNames {
 		env := props(v.doc["Resources"].(map[string]any)[fnLogicalID(v, fn)].(map[string]any))["Environment"].(map[string]any)["Variables"].(map[string]any)
 		_, hasBucket := env[EnvTokensBucket]
-		if reads := fn == FnLease; reads != hasBucket {
+		if reads := fn == FnRedDB; reads != hasBucket {
 			t.Errorf("%s: %s set = %v, want %v", fn, EnvTokensBucket, hasBucket, reads)
 		}
 		if hasBucket && (mustJSON(env[EnvTokensBucket]) != `{"Ref":"`+id+`"}` || env[EnvTokensKey] != TokensKey) {
@@ -774,15 +778,17 @@ func TestAlarms(t *testing.T) {
 }
 
 func TestStorageRetained(t *testing.T) {
+	// Beside the tokens bucket: the lease bucket (s3), or the bucket of
+	// RedDB's data objects (dynamodb), with the lease bucket's protections.
 	buckets := resources(s3T.doc, "AWS::S3::Bucket")
+	delete(buckets, logicalIDPrefix(s3T, "AWS::S3::Bucket", "TokensBucket"))
 	if len(buckets) != 1 || len(resources(s3T.doc, "AWS::DynamoDB::Table")) != 0 {
-		t.Fatalf("s3 variant: %d buckets", len(buckets))
+		t.Fatalf("s3 variant: %d buckets besides the tokens bucket", len(buckets))
 	}
-	// The dynamodb variant's one bucket holds RedDB's data objects, with
-	// the lease bucket's protections.
 	dataBuckets := resources(dynamoT.doc, "AWS::S3::Bucket")
+	delete(dataBuckets, logicalIDPrefix(dynamoT, "AWS::S3::Bucket", "TokensBucket"))
 	if len(dataBuckets) != 1 {
-		t.Fatalf("dynamodb variant: %d buckets, want the RedDB data bucket", len(dataBuckets))
+		t.Fatalf("dynamodb variant: %d buckets besides the tokens bucket, want the RedDB data bucket", len(dataBuckets))
 	}
 	for id, b := range dataBuckets {
 		buckets[id] = b
@@ -919,12 +925,9 @@ func TestOutputs(t *testing.T) {
 	for name, v := range map[string]*synthesised{"s3": s3T, "dynamodb": dynamoT} {
 		t.Run(name, func(t *testing.T) {
 			outs := v.doc["Outputs"].(map[string]any)
-			want := []string{OutputAPIURL, OutputEventBusName, OutputCallerPolicy, OutputAdminPolicy, OutputBucketName}
+			want := []string{OutputAPIURL, OutputEventBusName, OutputCallerPolicy, OutputAdminPolicy, OutputBucketName, OutputTokens, OutputRedDBURL}
 			if name == "dynamodb" {
 				want[4] = OutputTableName
-			}
-			if _, ok := outs[OutputTokens]; ok {
-				t.Errorf("output %s without a tokens bucket", OutputTokens)
 			}
 			for _, k := range want {
 				if _, ok := outs[k]; !ok {
@@ -1015,7 +1018,7 @@ func TestPropsValidation(t *testing.T) {
 		"tenant twice":       {LambdaDir: "/x", TenantPrefixes: []string{"a/", "a/"}},
 		"tenant unicode":     {LambdaDir: "/x", TenantPrefixes: []string{"tenants/é/"}},
 		"token reader sweep": {LambdaDir: "/x", TokenFunctions: []string{FnSweep}},
-		"token reader name":  {LambdaDir: "/x", TokenFunctions: []string{"reddb"}},
+		"token reader name":  {LambdaDir: "/x", TokenFunctions: []string{"nope"}},
 	}
 	for name, p := range bad {
 		if err := ValidateProps(&p); err == nil {
@@ -1049,7 +1052,10 @@ func TestRedDBRoleIsLeastPrivilege(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			p := v.stack.Props
 			sts := roleStatements(t, v, FnRedDB)
-			dataBucket := logicalOf(v, "AWS::S3::Bucket")
+			dataBucket := logicalIDPrefix(v, "AWS::S3::Bucket", "LeaseBucket")
+			if p.Storage == StorageDynamoDB {
+				dataBucket = logicalIDPrefix(v, "AWS::S3::Bucket", "RedDBDataBucket")
+			}
 			var allows = map[string][]string{}
 			var denies []statement
 			for _, st := range sts {
@@ -1099,7 +1105,9 @@ func TestRedDBRoleIsLeastPrivilege(t *testing.T) {
 				t.Errorf("dynamodb variant: deny statements %+v (the data bucket holds no lease)", denies)
 			}
 			for _, st := range sts {
-				if slices.Contains(st.Actions, "s3:ListBucket") {
+				// (The tokens bucket's ListBucket, on a bucket of one object,
+				// is TestTokensBucketAndReaders'.)
+				if slices.Contains(st.Actions, "s3:ListBucket") && !strings.Contains(mustJSON(st.Resources), "TokensBucket") {
 					var want []any
 					for _, prefix := range p.RedDBPrefixes {
 						want = append(want, prefix+"*")

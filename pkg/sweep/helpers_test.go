@@ -122,12 +122,12 @@ func snapshot(t testing.TB, s *memory.Store) map[string]string {
 		if err != nil {
 			t.Fatalf("List: %v", err)
 		}
-		for _, v := range page.Records {
-			raw, ok := s.Raw(v.Record.DatabaseKey)
+		for _, e := range page.Entries {
+			raw, ok := s.Raw(e.Key)
 			if !ok {
-				t.Fatalf("Raw(%q) missing", v.Record.DatabaseKey)
+				t.Fatalf("Raw(%q) missing", e.Key)
 			}
-			out[v.Record.DatabaseKey] = string(raw)
+			out[e.Key] = string(raw)
 		}
 		if page.Next == "" {
 			return out
@@ -160,10 +160,11 @@ func (s *changingStore) List(ctx context.Context, cursor string, limit int) (lea
 	if err != nil {
 		return page, err
 	}
-	for _, v := range page.Records {
-		if v.Record.DatabaseKey != s.key {
+	for _, e := range page.Entries {
+		if e.Key != s.key || e.Record == nil {
 			continue
 		}
+		v := lease.Versioned{Record: *e.Record, Version: e.Version}
 		s.once.Do(func() {
 			s.wrote = s.change(v)
 			if _, err := s.Replace(ctx, s.wrote, v.Version); err != nil {

@@ -24,9 +24,12 @@ type MetricsSink interface {
 	Emit(dimensions map[string]string, values map[string]float64, units map[string]string)
 }
 
-// Defaults of Config.
+// Defaults of Config. A page is what the sweep finishes before its cursor
+// moves on. S3 answers at most 1,000 keys per listing call whatever the
+// page size; DynamoDB splits a page between its Scan segments, and bigger
+// Scan calls lose less to the rounding of read units to 4 KB per call.
 const (
-	DefaultPageSize       = 1000 // S3's largest ListObjectsV2 page
+	DefaultPageSize       = 4000
 	DefaultWorkers        = 16
 	DefaultBatchSize      = 10 // EventBridge PutEvents takes at most ten entries
 	DefaultDeadlineMargin = 10 * time.Second

@@ -14,11 +14,13 @@ import (
 // sweeptest, at each of sweeptest.Sizes.
 func BenchmarkSweepSteady(b *testing.B) {
 	for _, n := range sweeptest.Sizes {
+		var st *sweeptest.Steady
 		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
-			s, fake := newTestStore(b)
-			fake.unrecorded = true
-			st := sweeptest.New(b, s, fake.Take, n, sweep.Config{})
-			sweeptest.Bench(b, st, sweeptest.Columns{List: "Scan", Read: "GetItem", Write: "PutItem"})
+			sweeptest.Bench(b, sweeptest.Once(&st, func() *sweeptest.Steady {
+				s, fake := newTestStore(b)
+				fake.unrecorded = true
+				return sweeptest.New(b, s, fake.Take, n, sweep.Config{})
+			}), sweeptest.Columns{List: "Scan", Read: "GetItem", Write: "PutItem"})
 		})
 	}
 }

@@ -46,6 +46,11 @@ var FunctionNames = []string{FnAcquire, FnRefresh, FnRelease, FnLease, FnAdmin, 
 // face's function (#11) belongs here.
 var BearerFunctions = []string{}
 
+// SweepStatePrefix starts the S3 object that keeps the sweep's state between
+// runs, outside the lease prefix: SweepStatePrefix + LeasePrefix + "state"
+// (s3.DefaultStateKey; test/consistency checks).
+const SweepStatePrefix = "redlease-sweep/"
+
 // Defaults. Memory and timeouts are explained in defaultsFor and the README.
 const (
 	DefaultLeasePrefix          = "leases/" // lease.DefaultPrefix; test/consistency checks

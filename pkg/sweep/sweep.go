@@ -216,6 +216,11 @@ func (s *Sweeper) walk(ctx context.Context, b budget, st *state, res *Result) er
 		if err != nil {
 			return fmt.Errorf("sweep: list page %d (cursor %q): %w", res.Pages+1, cursor, err)
 		}
+		if b.exhausted(ctx) {
+			// Listed too late to be swept: leave it to the next run.
+			res.Truncated = true
+			return nil
+		}
 		res.Pages++
 		res.ReadUnits += page.ReadUnits
 		if page.Next != "" && page.Next == cursor {

@@ -322,10 +322,19 @@ func compareHashOrder(a, b string) int {
 	return 0
 }
 
+// fnv64 is FNV-1a with a final mix, so that keys that differ only in their
+// last bytes spread over the whole range, as DynamoDB's partition hash
+// spreads them over the segments of a parallel Scan.
 func fnv64(s string) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(s))
-	return h.Sum64()
+	x := h.Sum64()
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	x *= 0xc4ceb9fe1a85ec53
+	x ^= x >> 33
+	return x
 }
 
 func keyValue(key item, op string) (string, error) {

@@ -54,6 +54,9 @@ type fakeS3 struct {
 	onGet func()
 	// unrecorded stops the fake keeping every request (benchmarks).
 	unrecorded bool
+	// getErr, when set, answers GetObject of the object keys it names with
+	// their error, every time.
+	getErr map[string]error
 }
 
 type fakeObject struct {
@@ -113,6 +116,9 @@ func (f *fakeS3) GetObject(ctx context.Context, in *awss3.GetObjectInput, _ ...f
 	}
 	if aws.ToString(in.Bucket) != f.bucket {
 		return nil, s3Error("GetObject", http.StatusNotFound, "NoSuchBucket")
+	}
+	if err := f.getErr[aws.ToString(in.Key)]; err != nil {
+		return nil, err
 	}
 	obj, ok := f.objects[aws.ToString(in.Key)]
 	if !ok {

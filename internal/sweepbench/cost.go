@@ -34,7 +34,9 @@ var (
 )
 
 // Prices lists them in the table's order.
-func Prices() []Price { return []Price{S3ClassA, S3ClassB, DynamoDBRead, DynamoDBWrite, EventBridgeEvent} }
+func Prices() []Price {
+	return []Price{S3ClassA, S3ClassB, DynamoDBRead, DynamoDBWrite, EventBridgeEvent}
+}
 
 // StorageCost is what a month of runs like r costs in storage requests.
 // On S3 a listing call and a PUT are class A, a GET class B. On DynamoDB

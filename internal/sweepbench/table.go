@@ -54,11 +54,11 @@ func num(v float64) string {
 	}
 	whole, frac, _ := strings.Cut(s, ".")
 	var out []byte
-	for i, c := range whole {
+	for i := 0; i < len(whole); i++ {
 		if i > 0 && (len(whole)-i)%3 == 0 {
 			out = append(out, ',')
 		}
-		out = append(out, byte(c))
+		out = append(out, whole[i])
 	}
 	if frac != "" {
 		return string(out) + "." + frac

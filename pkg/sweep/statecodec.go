@@ -59,7 +59,7 @@ func encodeState(s *state) []byte {
 	for _, key := range keys {
 		k := s.known[key]
 		shared := commonPrefix(prev, key)
-		w.uvarint(uint64(shared))
+		w.uvarint(uint64(shared)) //nolint:gosec // a length, never negative
 		w.str(key[shared:])
 		w.str(k.tag)
 		w.str(string(k.version))
@@ -81,7 +81,7 @@ func encodeState(s *state) []byte {
 	out.WriteString(stateMagic)
 	out.WriteByte(stateFormat)
 	zw, _ := gzip.NewWriterLevel(&out, gzip.BestSpeed) // the level is valid
-	_, _ = zw.Write(raw.Bytes()) // writes to a bytes.Buffer do not fail
+	_, _ = zw.Write(raw.Bytes())                       // writes to a bytes.Buffer do not fail
 	_ = zw.Close()
 	return out.Bytes()
 }

@@ -173,3 +173,24 @@ func fakeObjectData(f *fakeS3, key string) ([]byte, string, bool) {
 	obj, ok := f.objects[key]
 	return obj.data, obj.etag, ok
 }
+
+// An object deleted between the listing and its read is no error and no
+// report: it is simply no longer there to sweep.
+func TestObjectGoneBeforeItsReadIsSkipped(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, fake := newTestStore(t, Options{})
+	for _, k := range []string{"a", "b", "c"} {
+		if _, err := s.Create(ctx, record(k, "h", 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var once sync.Once
+	fake.afterList = func() { once.Do(func() { fake.remove(s.ObjectKey("b")) }) }
+	pub := &acceptAll{}
+	sw, logs := sweepOver(t, s, pub)
+	res, err := sw.Run(ctx)
+	if err != nil || res.Reported != 2 || res.ReadErrors != 0 || res.Unreadable != 0 || pub.keys()["b"] {
+		t.Fatalf("Run = %+v, %v; want a and c reported and b gone quietly\n%s", res, err, logs)
+	}
+}

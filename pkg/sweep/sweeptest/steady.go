@@ -31,8 +31,10 @@ import (
 // Timing of the steady state.
 const (
 	Interval   = time.Minute
-	TTL        = 30 * time.Second
+	TTL        = ttlMs * time.Millisecond
+	ttlMs      = 30_000
 	writeAhead = 5 * time.Second // holders write this long before each run
+	hourMs     = 3_600_000
 )
 
 // Probe reads what the store was asked since its last call, by operation
@@ -102,7 +104,7 @@ func New(tb testing.TB, store lease.ListingStore, probe Probe, keys int, cfg swe
 func (s *Steady) seed() {
 	ctx := context.Background()
 	liveFrom := s.keys - s.keys*9/100
-	past := s.clock.Ms() - uint64(time.Hour.Milliseconds())
+	past := s.clock.Ms() - hourMs
 	seed := make([]lease.Record, 0, liveFrom)
 	for i := range liveFrom {
 		r := lease.Record{Lease: lease.Lease{DatabaseKey: Key(i), HolderID: "gone-" + fmt.Sprint(i), Term: 1, Generation: 1,
@@ -137,7 +139,7 @@ func (s *Steady) take(keys []int) {
 	s.must(parallel(len(keys), func(j int) error {
 		i := keys[j]
 		l, err := s.svc.Acquire(ctx, lease.AcquireRequest{DatabaseKey: Key(i), HolderID: fmt.Sprintf("holder-%d-%d", i, s.run),
-			TTLMs: uint64(TTL.Milliseconds()), Term: 1})
+			TTLMs: ttlMs, Term: 1})
 		if err != nil {
 			return fmt.Errorf("acquire %s: %w", Key(i), err)
 		}
@@ -162,7 +164,7 @@ func (s *Steady) Next() (changed int, expired []string) {
 	s.must(parallel(len(refresh), func(j int) error {
 		l := s.held[refresh[j]]
 		if _, err := s.svc.Refresh(ctx, lease.RefreshRequest{DatabaseKey: l.DatabaseKey, HolderID: l.HolderID,
-			Generation: l.Generation, TTLMs: uint64(TTL.Milliseconds())}); err != nil {
+			Generation: l.Generation, TTLMs: ttlMs}); err != nil {
 			return fmt.Errorf("refresh %s: %w", l.DatabaseKey, err)
 		}
 		return nil

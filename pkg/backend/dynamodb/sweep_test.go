@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,27 +14,8 @@ import (
 
 	"github.com/redlease/redlease/internal/testclock"
 	"github.com/redlease/redlease/pkg/sweep"
+	"github.com/redlease/redlease/pkg/sweep/sweeptest"
 )
-
-type acceptAll struct {
-	mu     sync.Mutex
-	events []sweep.ExpiredEvent
-}
-
-func (p *acceptAll) Publish(_ context.Context, events []sweep.ExpiredEvent) []error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.events = append(p.events, events...)
-	return make([]error, len(events))
-}
-
-func (p *acceptAll) count() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := len(p.events)
-	p.events = nil
-	return n
-}
 
 // seedExpired writes n records that have expired at the sweep's now
 // (2026-01-01T00:01:00Z), keys db/00, db/01, ...
@@ -71,7 +51,7 @@ func TestBadItemAndThrottledMarkDoNotStopTheSweep(t *testing.T) {
 	bad[attrGeneration] = &types.AttributeValueMemberS{Value: "one"}
 	fake.putRaw(bad)
 	fake.FailNext("PutItem", codeError("PutItem", http.StatusBadRequest, "ProvisionedThroughputExceededException"))
-	pub := &acceptAll{}
+	pub := &sweeptest.Recorder{}
 	sw, logs := sweepOver(t, s, pub, 0)
 	res, err := sw.Run(ctx)
 	if err != nil || res.Reported != 9 || res.Failed != 1 || res.Unreadable != 1 || res.CyclesCompleted != 1 {
@@ -82,11 +62,11 @@ func TestBadItemAndThrottledMarkDoNotStopTheSweep(t *testing.T) {
 			t.Errorf("logs lack %s:\n%s", want, logs)
 		}
 	}
-	if n := pub.count(); n != 10 {
+	if n := len(pub.Keys()); n != 10 {
 		t.Errorf("%d events published, want 10 (the throttled mark's event went out)", n)
 	}
 	res, err = sw.Run(ctx)
-	if err != nil || res.Reported != 1 || res.AlreadyReported != 9 || pub.count() != 1 {
+	if err != nil || res.Reported != 1 || res.AlreadyReported != 9 || len(pub.Keys()) != 1 {
 		t.Fatalf("second run %+v, %v; want the throttled one published again and marked", res, err)
 	}
 }
@@ -99,7 +79,7 @@ func TestFailedScanPageIsWhereTheNextRunStarts(t *testing.T) {
 	ctx := context.Background()
 	s, fake := newTestStore(t)
 	seedExpired(t, s, 40)
-	pub := &acceptAll{}
+	pub := &sweeptest.Recorder{}
 	sw, _ := sweepOver(t, s, pub, 8) // 2 items a segment and page
 	fake.FailNext("Scan", nil, nil, nil, nil, codeError("Scan", http.StatusBadRequest, "ThrottlingException"))
 	res, err := sw.Run(ctx)

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -16,21 +15,8 @@ import (
 	"github.com/redlease/redlease/pkg/backend/file"
 	"github.com/redlease/redlease/pkg/lease"
 	"github.com/redlease/redlease/pkg/sweep"
+	"github.com/redlease/redlease/pkg/sweep/sweeptest"
 )
-
-type acceptAll struct {
-	mu   sync.Mutex
-	keys []string
-}
-
-func (p *acceptAll) Publish(_ context.Context, events []sweep.ExpiredEvent) []error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, e := range events {
-		p.keys = append(p.keys, e.DatabaseKey)
-	}
-	return make([]error, len(events))
-}
 
 // A symlink where a record should be, a symlinked directory and a FIFO
 // named like a record, all in the middle of the tree, are each counted and
@@ -58,7 +44,7 @@ func TestLinksAndSpecialFilesDoNotStopTheSweep(t *testing.T) {
 	}
 
 	var logs bytes.Buffer
-	pub := &acceptAll{}
+	pub := &sweeptest.Recorder{}
 	sw, err := sweep.New(sweep.Config{Store: s, Publisher: pub, Now: testclock.New(testclock.Epoch.Add(time.Minute)).Now,
 		Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	if err != nil {
@@ -76,7 +62,7 @@ func TestLinksAndSpecialFilesDoNotStopTheSweep(t *testing.T) {
 			t.Errorf("logs lack %s:\n%s", name, logs.String())
 		}
 	}
-	for _, k := range pub.keys {
+	for k := range pub.Keys() {
 		if k == "a/2" || strings.HasPrefix(k, "b/link") {
 			t.Errorf("%s, behind a link, was reported", k)
 		}

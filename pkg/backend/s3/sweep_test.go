@@ -13,31 +13,8 @@ import (
 
 	"github.com/redlease/redlease/internal/testclock"
 	"github.com/redlease/redlease/pkg/sweep"
+	"github.com/redlease/redlease/pkg/sweep/sweeptest"
 )
-
-// acceptAll is a publisher that accepts every event and keeps them.
-type acceptAll struct {
-	mu     sync.Mutex
-	events []sweep.ExpiredEvent
-}
-
-func (p *acceptAll) Publish(_ context.Context, events []sweep.ExpiredEvent) []error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.events = append(p.events, events...)
-	return make([]error, len(events))
-}
-
-func (p *acceptAll) keys() map[string]bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := map[string]bool{}
-	for _, e := range p.events {
-		out[e.DatabaseKey] = true
-	}
-	p.events = nil
-	return out
-}
 
 // sweepOver builds a sweeper over s at 2026-01-01T00:01:00Z, logging to
 // the returned buffer as JSON.
@@ -76,7 +53,7 @@ func TestObjectsThatCannotBeReadDoNotStopTheSweep(t *testing.T) {
 		s.ObjectKey("db/07"): s3Error("GetObject", http.StatusBadRequest, "KMS.DisabledException"),
 		s.ObjectKey("db/09"): s3Error("GetObject", http.StatusServiceUnavailable, "SlowDown"),
 	}
-	pub := &acceptAll{}
+	pub := &sweeptest.Recorder{}
 	sw, logs := sweepOver(t, s, pub)
 	res, err := sw.Run(ctx)
 	if err != nil {
@@ -85,9 +62,9 @@ func TestObjectsThatCannotBeReadDoNotStopTheSweep(t *testing.T) {
 	if res.Reported != 8 || res.ReadErrors != 3 || res.Unreadable != 1 || res.Truncated || res.CyclesCompleted != 1 {
 		t.Fatalf("result %+v, want 8 reported, 3 read errors, 1 unreadable, the cycle complete", res)
 	}
-	got := pub.keys()
+	got := pub.Keys()
 	for _, bad := range []string{"db/02", "db/05", "db/07", "db/09"} {
-		if got[bad] {
+		if got[bad] > 0 {
 			t.Errorf("%s was reported although it could not be read", bad)
 		}
 		if !strings.Contains(logs.String(), `"database_key":"`+bad+`"`) {
@@ -111,7 +88,7 @@ func TestObjectsThatCannotBeReadDoNotStopTheSweep(t *testing.T) {
 	if n := fake.Count("GetObject"); n != 4 {
 		t.Errorf("second run made %d GetObject calls, want 4 (the state and the three that had failed)", n)
 	}
-	if got := pub.keys(); len(got) != 3 || !got["db/02"] || !got["db/07"] || !got["db/09"] {
+	if got := pub.Keys(); len(got) != 3 || got["db/02"] != 1 || got["db/07"] != 1 || got["db/09"] != 1 {
 		t.Errorf("second run reported %v", got)
 	}
 }
@@ -127,7 +104,7 @@ func TestStateDeniedBecauseMissingIsCreated(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake.getErr = map[string]error{s.StateKey(): s3Error("GetObject", http.StatusForbidden, "AccessDenied")}
-	sw, logs := sweepOver(t, s, &acceptAll{})
+	sw, logs := sweepOver(t, s, &sweeptest.Recorder{})
 	res, err := sw.Run(ctx)
 	if err != nil || res.StateLoaded || res.StateBytes == 0 {
 		t.Fatalf("Run = %+v, %v; want a run without state that then saves one", res, err)
@@ -155,7 +132,7 @@ func TestStateThatExistsButCannotBeReadIsAnError(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake.getErr = map[string]error{s.StateKey(): s3Error("GetObject", http.StatusForbidden, "AccessDenied")}
-	sw, logs := sweepOver(t, s, &acceptAll{})
+	sw, logs := sweepOver(t, s, &sweeptest.Recorder{})
 	if _, err := sw.Run(ctx); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -187,10 +164,10 @@ func TestObjectGoneBeforeItsReadIsSkipped(t *testing.T) {
 	}
 	var once sync.Once
 	fake.afterList = func() { once.Do(func() { fake.remove(s.ObjectKey("b")) }) }
-	pub := &acceptAll{}
+	pub := &sweeptest.Recorder{}
 	sw, logs := sweepOver(t, s, pub)
 	res, err := sw.Run(ctx)
-	if err != nil || res.Reported != 2 || res.ReadErrors != 0 || res.Unreadable != 0 || pub.keys()["b"] {
+	if err != nil || res.Reported != 2 || res.ReadErrors != 0 || res.Unreadable != 0 || pub.Keys()["b"] > 0 {
 		t.Fatalf("Run = %+v, %v; want a and c reported and b gone quietly\n%s", res, err, logs)
 	}
 }

@@ -61,7 +61,7 @@ type Steady struct {
 	clock *testclock.Clock
 	svc   *lease.Service
 	sw    *sweep.Sweeper
-	pub   *publisher
+	pub   *Recorder
 	keys  int
 	// settled and live are queues of key indexes: new holders take the
 	// oldest settled key, the oldest live key stops first.
@@ -87,7 +87,7 @@ func New(tb testing.TB, store lease.ListingStore, probe Probe, keys int, cfg swe
 	if err != nil {
 		tb.Fatal(err)
 	}
-	pub := &publisher{}
+	pub := &Recorder{}
 	cfg.Store, cfg.Publisher, cfg.Now = store, pub, clock.Now
 	sw, err := sweep.New(cfg)
 	if err != nil {
@@ -185,14 +185,14 @@ func (s *Steady) Run() Run {
 	s.tb.Helper()
 	s.run++
 	s.probe()
-	s.pub.take()
+	s.pub.Take()
 	start := time.Now()
 	res, err := s.sw.Run(context.Background())
 	wall := time.Since(start)
 	if err != nil {
 		s.tb.Fatalf("sweep run %d: %v", s.run, err)
 	}
-	events, calls := s.pub.take()
+	events, calls := s.pub.Take()
 	return Run{Requests: s.probe(), Events: len(events), PublishCalls: calls, Result: res, Wall: wall}
 }
 
@@ -225,15 +225,19 @@ func (s *Steady) Check(r *Run, changed int, expired []string) {
 	}
 }
 
-// publisher accepts every event and remembers the last run's.
-type publisher struct {
+// Recorder is a sweep.Publisher that accepts every event and keeps them,
+// for tests of the sweep over a backend.
+type Recorder struct {
 	mu     sync.Mutex
 	events []sweep.ExpiredEvent
 	calls  int
 	last   []sweep.ExpiredEvent
 }
 
-func (p *publisher) Publish(_ context.Context, events []sweep.ExpiredEvent) []error {
+var _ sweep.Publisher = (*Recorder)(nil)
+
+// Publish implements sweep.Publisher.
+func (p *Recorder) Publish(_ context.Context, events []sweep.ExpiredEvent) []error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.events = append(p.events, events...)
@@ -241,12 +245,24 @@ func (p *publisher) Publish(_ context.Context, events []sweep.ExpiredEvent) []er
 	return make([]error, len(events))
 }
 
-func (p *publisher) take() ([]sweep.ExpiredEvent, int) {
+// Take returns the events accepted since the last Take and the Publish
+// calls that carried them.
+func (p *Recorder) Take() ([]sweep.ExpiredEvent, int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	events, calls := p.events, p.calls
 	p.events, p.calls, p.last = nil, 0, events
 	return events, calls
+}
+
+// Keys is Take's events by database key, counted.
+func (p *Recorder) Keys() map[string]int {
+	events, _ := p.Take()
+	out := map[string]int{}
+	for _, e := range events {
+		out[e.DatabaseKey]++
+	}
+	return out
 }
 
 func (s *Steady) must(err error) {

@@ -48,7 +48,8 @@ func (s *Sweeper) sweepPage(ctx context.Context, b budget, st *state, page lease
 	for _, e := range page.Entries {
 		if e.Record != nil {
 			if c, ok := s.classify(lease.Versioned{Record: *e.Record, Version: e.Version}, nowMs, &t.Result); ok {
-				cands = append(cands, candidate{entry: e, listed: c.listed, event: c.event})
+				c.entry = e
+				cands = append(cands, c)
 			}
 			continue
 		}

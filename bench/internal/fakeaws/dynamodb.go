@@ -135,7 +135,7 @@ func scan(table map[string]item, req request) map[string]any {
 	after := req.ExclusiveStartKey[keyAttr]["S"]
 	for k := range table {
 		// A parallel Scan's segment holds a share of the keys.
-		if k > after && (req.TotalSegments <= 1 || int(crc32.ChecksumIEEE([]byte(k))%uint32(req.TotalSegments)) == req.Segment) {
+		if k > after && (req.TotalSegments <= 1 || int64(crc32.ChecksumIEEE([]byte(k)))%int64(req.TotalSegments) == int64(req.Segment)) {
 			keys = append(keys, k)
 		}
 	}

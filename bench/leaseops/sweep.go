@@ -63,7 +63,7 @@ func MeasureSweep(ctx context.Context, backend string, store lease.ListingStore,
 	}
 	refresh := func() error {
 		for _, l := range held {
-			if _, err := svc.Refresh(ctx, lease.RefreshRequest{DatabaseKey: l.DatabaseKey, HolderID: l.HolderID,
+			if _, err := svc.Refresh(ctx, lease.RefreshRequest{Principal: lease.Anonymous, DatabaseKey: l.DatabaseKey, HolderID: l.HolderID,
 				Generation: l.Generation, TTLMs: 3600_000}); err != nil {
 				return err
 			}

@@ -113,7 +113,7 @@ func (s *Sweeper) classifyKnown(e lease.Entry, k *known, nowMs uint64, r *Result
 	case kindReported:
 		r.Unchanged++
 		r.Listed++
-		if k.lease.ExpiresAtMs > nowMs {
+		if k.rec.ExpiresAtMs > nowMs {
 			// Only a clock that went back makes a marked record live again;
 			// count it as held, as a read would.
 			r.Held++
@@ -121,13 +121,11 @@ func (s *Sweeper) classifyKnown(e lease.Entry, k *known, nowMs uint64, r *Result
 		}
 		r.Expired++
 		r.AlreadyReported++
-		r.OldestExpiredAgeMs = max(r.OldestExpiredAgeMs, nowMs-k.lease.ExpiresAtMs)
+		r.OldestExpiredAgeMs = max(r.OldestExpiredAgeMs, nowMs-k.rec.ExpiresAtMs)
 		return candidate{}, false, false
 	}
-	l := k.lease
-	l.DatabaseKey = e.Key
-	v := lease.Versioned{Record: lease.Record{Lease: l}, Version: k.versionOf()}
-	if l.StateAt(nowMs) == lease.StateExpired && (s.hashes == nil || s.hashes.ContentVersion(v.Record) != v.Version) {
+	v := lease.Versioned{Record: k.rec, Version: k.versionOf()}
+	if v.Record.StateAt(nowMs) == lease.StateExpired && (s.hashes == nil || s.hashes.ContentVersion(v.Record) != v.Version) {
 		return candidate{}, false, true
 	}
 	r.Unchanged++

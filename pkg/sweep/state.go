@@ -12,8 +12,9 @@ type kind uint8
 
 const (
 	// kindOpen: neither released nor reported; held until expires, then
-	// an expiry to report. The lease is kept, so that the report and the
-	// mark need no second read.
+	// an expiry to report. The whole record is kept (every member,
+	// "principal" included), so that the store's content hash can prove
+	// it unchanged and the report and the mark need no second read.
 	kindOpen kind = iota + 1
 	// kindReported: expired and marked; nothing to do until it changes.
 	kindReported
@@ -34,9 +35,9 @@ type known struct {
 	// seen is the cycle that last listed the key; keys no cycle listed are
 	// dropped at its end.
 	seen uint64
-	// lease is the record's lease: kindOpen keeps all of it, kindReported
+	// rec is the record as read: kindOpen keeps all of it, kindReported
 	// only ExpiresAtMs (for OldestExpiredAgeMs).
-	lease lease.Lease
+	rec lease.Record
 }
 
 // versionOf is the record's version as known.
@@ -84,15 +85,15 @@ func (s *state) lookup(key, tag string) *known {
 
 // learn records what a read of e's key returned.
 func (s *state) learn(e lease.Entry, v lease.Versioned, nowMs uint64) {
-	k := &known{tag: e.Tag, lease: v.Record.Lease}
+	k := &known{tag: e.Tag, rec: v.Record}
 	if lease.Version(e.Tag) != v.Version {
 		k.version = v.Version
 	}
 	switch {
 	case v.Record.Released():
-		k.kind, k.lease = kindReleased, lease.Lease{}
+		k.kind, k.rec = kindReleased, lease.Record{}
 	case v.Record.ExpiryReportedMs != 0 && v.Record.StateAt(nowMs) == lease.StateExpired:
-		k.kind, k.lease = kindReported, lease.Lease{ExpiresAtMs: v.Record.ExpiresAtMs}
+		k.kind, k.rec = kindReported, reportedAt(v.Record.ExpiresAtMs)
 	default:
 		k.kind = kindOpen
 	}
@@ -110,7 +111,12 @@ func (s *state) learnReported(e lease.Entry, l lease.Lease, version lease.Versio
 		s.forget(e.Key)
 		return
 	}
-	s.put(e.Key, &known{tag: string(version), kind: kindReported, lease: lease.Lease{ExpiresAtMs: l.ExpiresAtMs}})
+	s.put(e.Key, &known{tag: string(version), kind: kindReported, rec: reportedAt(l.ExpiresAtMs)})
+}
+
+// reportedAt is what the state keeps of a reported record: when it expired.
+func reportedAt(expiresAtMs uint64) lease.Record {
+	return lease.Record{Lease: lease.Lease{ExpiresAtMs: expiresAtMs}}
 }
 
 func (s *state) put(key string, k *known) {

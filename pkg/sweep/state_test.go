@@ -61,6 +61,9 @@ func (c *countingStore) take() (loads map[string]int, lists, writes int) {
 	return loads, lists, writes
 }
 
+// tenantA is a named principal; the records it takes carry its name.
+var tenantA = lease.Principal{Name: "arn:aws:sts::123456789012:assumed-role/reddb-a/tenant-a", Prefixes: []string{""}}
+
 func sum(m map[string]int) int {
 	n := 0
 	for _, v := range m {
@@ -85,6 +88,11 @@ func TestOnlyChangedRecordsAreRead(t *testing.T) {
 		case 1:
 			r = reported(rec(r.DatabaseKey, "h", 1, 1, t0-10), t0-5)
 		}
+		if i%2 == 0 {
+			// Taken by a named principal, which the record carries: the
+			// hash the state proves an expiry by must include it.
+			r.Principal = tenantA.Name
+		}
 		seed(t, store, r)
 	}
 	pub := &fakePublisher{}
@@ -101,7 +109,7 @@ func TestOnlyChangedRecordsAreRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Refresh(context.Background(), lease.RefreshRequest{DatabaseKey: "db/02", HolderID: "h", Generation: 1, TTLMs: 120_000}); err != nil {
+	if _, err := svc.Refresh(context.Background(), lease.RefreshRequest{Principal: tenantA, DatabaseKey: "db/02", HolderID: "h", Generation: 1, TTLMs: 120_000}); err != nil {
 		t.Fatal(err)
 	}
 	store.take() // the refresh's own read and write
@@ -174,7 +182,7 @@ func TestCorruptStateIsReplaced(t *testing.T) {
 		t.Fatalf("result %+v, want the run done afresh and a state saved", res)
 	}
 	data, _, err := store.LoadState(context.Background())
-	if err != nil || string(data[:5]) != "RLSW\x01" || len(data) < 10 {
+	if err != nil || string(data[:4]) != "RLSW" || len(data) < 10 {
 		t.Fatalf("state after the run: %q, %v", data, err)
 	}
 }

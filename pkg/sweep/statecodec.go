@@ -21,16 +21,20 @@ import (
 //	  uvarint shared, string suffix   the key, front-coded on the previous one
 //	  string tag, string version      version "" when it is the tag
 //	  byte kind, uvarint cycle-seen
-//	  kindOpen:     string holder, uvarint term, generation, acquired, expires
+//	  kindOpen:     string record   its stored bytes (lease.EncodeRecord)
 //	  kindReported: uvarint expires
 //
-// where a string is its uvarint length and its bytes. Front coding and
+// where a string is its uvarint length and its bytes. An open lease keeps
+// its whole record, every member ("principal" and any a later record
+// gains), because the store's content hash of those bytes is what proves
+// an expiry without a read: a state that dropped a member would never
+// match a record that has it. Front coding and
 // gzip (its fastest level: the state is rewritten every run) keep 100,000
 // keys to about 2.4 MB, which a versioned bucket also keeps as noncurrent
 // versions for a while.
 const (
 	stateMagic   = "RLSW"
-	stateFormat  = 1
+	stateFormat  = 2 // 2: an open lease keeps its record's bytes
 	maxStateKeys = 50_000_000
 	maxStateStr  = 1 << 20
 	// maxStateInflated bounds the decompressed stream (a hostile or broken
@@ -67,13 +71,9 @@ func encodeState(s *state) []byte {
 		w.uvarint(s.cycle - min(k.seen, s.cycle))
 		switch k.kind {
 		case kindOpen:
-			w.str(k.lease.HolderID)
-			w.uvarint(k.lease.Term)
-			w.uvarint(k.lease.Generation)
-			w.uvarint(k.lease.AcquiredAtMs)
-			w.uvarint(k.lease.ExpiresAtMs)
+			w.str(string(lease.EncodeRecord(k.rec)))
 		case kindReported:
-			w.uvarint(k.lease.ExpiresAtMs)
+			w.uvarint(k.rec.ExpiresAtMs)
 		}
 		prev = key
 	}
@@ -119,10 +119,9 @@ func decodeState(data []byte) (*state, error) {
 		age := r.uvarint()
 		switch k.kind {
 		case kindOpen:
-			k.lease = lease.Lease{DatabaseKey: key, HolderID: r.str(), Term: r.uvarint(), Generation: r.uvarint(),
-				AcquiredAtMs: r.uvarint(), ExpiresAtMs: r.uvarint()}
+			k.rec = r.record(key)
 		case kindReported:
-			k.lease.ExpiresAtMs = r.uvarint()
+			k.rec.ExpiresAtMs = r.uvarint()
 		case kindReleased, kindCorrupt:
 		default:
 			r.fail("key %q has kind %d", key, k.kind)
@@ -204,6 +203,22 @@ func (r *stateReader) byte() byte {
 		r.fail("%v", err)
 	}
 	return b
+}
+
+// record decodes an open lease's stored bytes, which must be key's record.
+func (r *stateReader) record(key string) lease.Record {
+	b := r.str()
+	if r.err != nil {
+		return lease.Record{}
+	}
+	rec, err := lease.DecodeRecord([]byte(b))
+	switch {
+	case err != nil:
+		r.fail("key %q: %v", key, err)
+	case rec.DatabaseKey != key:
+		r.fail("key %q holds the record of %q", key, rec.DatabaseKey)
+	}
+	return rec
 }
 
 func (r *stateReader) str() string {

@@ -15,9 +15,12 @@ func sampleState() *state {
 	s := newState()
 	s.cycle, s.cursor, s.cycleStartedMs = 7, "leases/tenant-b/db.lease.json", 1767225600000
 	s.known["tenant-a/db-1"] = &known{tag: `"0a1b"`, kind: kindReleased, seen: 7}
-	s.known["tenant-a/db-2"] = &known{tag: `"0a1c"`, kind: kindReported, seen: 6, lease: lease.Lease{ExpiresAtMs: 1767225000000}}
+	s.known["tenant-a/db-2"] = &known{tag: `"0a1c"`, kind: kindReported, seen: 6, rec: reportedAt(1767225000000)}
 	s.known["tenant-a/db-20"] = &known{tag: "5ysgy.3j.dn9.dn9", version: `"ffee"`, kind: kindOpen, seen: 7,
-		lease: lease.Lease{DatabaseKey: "tenant-a/db-20", HolderID: "reddb-0-1", Term: 3, Generation: 9, AcquiredAtMs: 1767225500000, ExpiresAtMs: 1767225660000}}
+		rec: lease.Record{Lease: lease.Lease{DatabaseKey: "tenant-a/db-20", HolderID: "reddb-0-1", Term: 3, Generation: 9, AcquiredAtMs: 1767225500000, ExpiresAtMs: 1767225660000},
+			Principal: "arn:aws:sts::123456789012:assumed-role/reddb-a/tenant-a"}}
+	s.known["tenant-a/db-21"] = &known{tag: `"ffef"`, kind: kindOpen, seen: 7,
+		rec: lease.Record{Lease: lease.Lease{DatabaseKey: "tenant-a/db-21", HolderID: "reddb-1-1", Term: 1, Generation: 1, AcquiredAtMs: 1767225500000, ExpiresAtMs: 1767225530000}}}
 	s.known["ü/ключ"] = &known{tag: `"9"`, kind: kindCorrupt, seen: 5}
 	return s
 }
@@ -48,7 +51,8 @@ func TestStateIsCompact(t *testing.T) {
 		key := fmt.Sprintf("tenant-%03d/db-%06d/data.rdb", i%97, i)
 		k := &known{tag: fmt.Sprintf(`"%032x"`, i*7919), kind: kindReleased, seen: 1}
 		if i%10 == 0 {
-			k.kind, k.lease = kindOpen, lease.Lease{DatabaseKey: key, HolderID: "reddb-0-1", Term: 1, Generation: uint64(i), AcquiredAtMs: 1767225600000, ExpiresAtMs: 1767225630000}
+			k.kind, k.rec = kindOpen, lease.Record{Lease: lease.Lease{DatabaseKey: key, HolderID: "reddb-0-1", Term: 1, Generation: uint64(i), AcquiredAtMs: 1767225600000, ExpiresAtMs: 1767225630000},
+				Principal: fmt.Sprintf("arn:aws:sts::123456789012:assumed-role/reddb/tenant-%03d", i%97)}
 		}
 		s.known[key] = k
 	}
@@ -68,14 +72,18 @@ func gz(raw []byte) []byte {
 	return b.Bytes()
 }
 
+// otherKey is the stored record of a key other than "k".
+var otherKey = string(lease.EncodeRecord(lease.Record{Lease: lease.Lease{DatabaseKey: "j", HolderID: "h", Term: 1, Generation: 1, AcquiredAtMs: 1, ExpiresAtMs: 2}}))
+
 func TestDecodeStateRefusesWhatItDidNotWrite(t *testing.T) {
 	t.Parallel()
 	good := encodeState(sampleState())
 	for name, data := range map[string][]byte{
 		"empty":          nil,
 		"other magic":    append([]byte("XXXX"), good[4:]...),
-		"newer format":   append([]byte("RLSW\x02"), good[5:]...),
-		"not gzip":       []byte("RLSW\x01garbage"),
+		"older format":   append([]byte{'R', 'L', 'S', 'W', stateFormat - 1}, good[5:]...),
+		"newer format":   append([]byte{'R', 'L', 'S', 'W', stateFormat + 1}, good[5:]...),
+		"not gzip":       append([]byte{'R', 'L', 'S', 'W', stateFormat}, "garbage"...),
 		"truncated":      good[:len(good)-6],
 		"cycle zero":     gz([]byte{0, 0, 0, 0}),
 		"trailing bytes": gz([]byte{1, 0, 0, 0, 0xff}),
@@ -83,6 +91,8 @@ func TestDecodeStateRefusesWhatItDidNotWrite(t *testing.T) {
 		"shared too far": gz([]byte{1, 0, 0, 1, 5, 1, 'k', 1, 't', 0, 3, 0}),
 		"seen in future": gz([]byte{1, 0, 0, 1, 0, 1, 'k', 1, 't', 0, 3, 4}),
 		"empty tag":      gz([]byte{1, 0, 0, 1, 0, 1, 'k', 0, 0, 3, 0}),
+		"open not JSON":  gz(append([]byte{1, 0, 0, 1, 0, 1, 'k', 1, 't', 0, 1, 0, 3}, "{x}"...)),
+		"open elsewhere": gz(append([]byte{1, 0, 0, 1, 0, 1, 'k', 1, 't', 0, 1, 0, byte(len(otherKey))}, otherKey...)),
 		"keys unsorted":  gz([]byte{1, 0, 0, 2, 0, 1, 'k', 1, 't', 0, 3, 0, 0, 1, 'a', 1, 't', 0, 3, 0}),
 	} {
 		if _, err := decodeState(data); !errors.Is(err, errBadState) {
@@ -97,7 +107,7 @@ func TestDecodeStateRefusesWhatItDidNotWrite(t *testing.T) {
 func FuzzDecodeState(f *testing.F) {
 	f.Add(encodeState(sampleState()))
 	f.Add(encodeState(newState()))
-	f.Add([]byte{1, 0, 0, 1, 0, 1, 'k', 1, 't', 0, 1, 0, 1, 'h', 1, 2, 3, 4})
+	f.Add(append([]byte{1, 0, 0, 1, 0, 1, 'k', 1, 't', 0, 1, 0, byte(len(otherKey))}, otherKey...))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, in := range [][]byte{data, gz(data)} {
 			checkDecode(t, in)

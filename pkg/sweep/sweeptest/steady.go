@@ -74,6 +74,24 @@ type Steady struct {
 // as a fleet's would be.
 func Key(i int) string { return fmt.Sprintf("tenant-%03d/db-%06d/data.rdb", i%97, i) }
 
+// principalOf is who takes key i: even keys an IAM role, whose name every
+// record it writes carries ("principal"), odd keys the anonymous caller of
+// an open server, whose records are RedDB's bytes exactly.
+func principalOf(i int) lease.Principal {
+	if i%2 == 0 {
+		return lease.Principal{Name: "arn:aws:sts::123456789012:assumed-role/reddb/tenant-" + fmt.Sprint(i%97), Prefixes: []string{""}}
+	}
+	return lease.Anonymous
+}
+
+// storedPrincipal is the "principal" member the records of key i carry.
+func storedPrincipal(i int) string {
+	if p := principalOf(i); p.Name != lease.AnonymousName {
+		return p.Name
+	}
+	return ""
+}
+
 // New fills store (empty) with keys records in the steady state and runs
 // the first (warm-up) sweep, which meets nothing it knows. cfg is the
 // sweep's configuration; its Store, Publisher and Now are set here.
@@ -108,7 +126,7 @@ func (s *Steady) seed() {
 	seed := make([]lease.Record, 0, liveFrom)
 	for i := range liveFrom {
 		r := lease.Record{Lease: lease.Lease{DatabaseKey: Key(i), HolderID: "gone-" + fmt.Sprint(i), Term: 1, Generation: 1,
-			AcquiredAtMs: past - 60_000, ExpiresAtMs: past}}
+			AcquiredAtMs: past - 60_000, ExpiresAtMs: past}, Principal: storedPrincipal(i)}
 		if i%2 == 0 {
 			r.ReleasedAtMs = past
 		} else {
@@ -138,7 +156,7 @@ func (s *Steady) take(keys []int) {
 	var mu sync.Mutex
 	s.must(parallel(len(keys), func(j int) error {
 		i := keys[j]
-		l, err := s.svc.Acquire(ctx, lease.AcquireRequest{DatabaseKey: Key(i), HolderID: fmt.Sprintf("holder-%d-%d", i, s.run),
+		l, err := s.svc.Acquire(ctx, lease.AcquireRequest{Principal: principalOf(i), DatabaseKey: Key(i), HolderID: fmt.Sprintf("holder-%d-%d", i, s.run),
 			TTLMs: ttlMs, Term: 1})
 		if err != nil {
 			return fmt.Errorf("acquire %s: %w", Key(i), err)
@@ -163,7 +181,7 @@ func (s *Steady) Next() (changed int, expired []string) {
 	refresh := slices.Clone(s.live)
 	s.must(parallel(len(refresh), func(j int) error {
 		l := s.held[refresh[j]]
-		if _, err := s.svc.Refresh(ctx, lease.RefreshRequest{DatabaseKey: l.DatabaseKey, HolderID: l.HolderID,
+		if _, err := s.svc.Refresh(ctx, lease.RefreshRequest{Principal: principalOf(refresh[j]), DatabaseKey: l.DatabaseKey, HolderID: l.HolderID,
 			Generation: l.Generation, TTLMs: ttlMs}); err != nil {
 			return fmt.Errorf("refresh %s: %w", l.DatabaseKey, err)
 		}

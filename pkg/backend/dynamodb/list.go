@@ -18,13 +18,20 @@ import (
 // defaultScanLimit is used when the caller names no page size.
 const defaultScanLimit = 1000
 
-// listProjection names every attribute a record needs, and not write_id:
-// what the sweep does not read need not cross the network. It does not
-// lower the read units, which DynamoDB bills on the size of the items a
-// Scan reads, whatever it returns.
+// listedAttrs is every attribute encodeItem writes: all of a record's, so
+// that the record a listing returns is the whole record. The sweep marks
+// exactly what it listed, so an attribute left out here (a principal, a
+// member a later record gains) would be erased by the mark; a test holds
+// this list to encodeItem.
+var listedAttrs = []string{attrKey, attrHolder, attrPrincipal, attrTerm, attrGeneration, attrAcquiredAt,
+	attrExpiresAt, attrReleasedAt, attrExpiryReported, attrVersion}
+
+// listProjection names listedAttrs, and not write_id: what the sweep does
+// not read need not cross the network. It does not lower the read units,
+// which DynamoDB bills on the size of the items a Scan reads, whatever it
+// returns.
 var listProjection, listProjectionNames = func() (string, map[string]string) {
-	attrs := []string{attrKey, attrHolder, attrTerm, attrGeneration, attrAcquiredAt, attrExpiresAt,
-		attrReleasedAt, attrExpiryReported, attrVersion}
+	attrs := listedAttrs
 	names := make(map[string]string, len(attrs))
 	refs := make([]string, len(attrs))
 	for i, a := range attrs {

@@ -44,7 +44,9 @@
 //
 // A listing returns entries, not records: each entry's key and a tag that
 // changes whenever the stored object does (S3's ETag, which ListObjectsV2
-// returns for free; the file backend's inode, size and times). The sweep
+// returns for free; the file backend's inode, size and times). S3's
+// LastModified adds nothing to the ETag: an equal ETag is equal bytes, and
+// equal bytes are the same record, whenever they were written. The sweep
 // keeps what it learnt of every key in a state of its own (below), and an
 // entry whose tag is the one it learnt at is classified without a read:
 //
@@ -67,8 +69,10 @@
 // (lease.StateStore: on S3 "redlease-sweep/<prefix>state", outside the
 // prefix; a file outside the tree; a DynamoDB item no lease key can name):
 // the cycle in progress, where it stands, and per key the tag, the version,
-// what the record was, and for a held lease the lease itself, front-coded
-// and gzipped, about 22 bytes a key (2.2 MB at 100,000 keys). It is loaded
+// what the record was, and for a lease neither released nor reported the
+// whole record as stored (every member: the principal, and any a later
+// record gains, since the content hash that proves an expiry without a read
+// is a hash of all of it), front-coded and gzipped. It is loaded
 // at the start of a run and saved, conditionally on the version loaded, at
 // its end (within the deadline margin), so two overlapping sweeps cannot
 // silently mix theirs.
@@ -79,14 +83,20 @@
 // unreadable) costs one run that reads every record, nothing else: the
 // marks in the records, not the state, are what keep an expiry from being
 // reported twice. That is why the marks stay, although each is a rewrite of
-// the record and so changes its ETag under a RedDB instance that reads its
-// lease object as HEAD, GET, HEAD (and fails on a change): a sweep that kept
-// "reported" only in its state would rewrite nothing, but would report every
-// past expiry again the first time its state was lost. The sweep rewrites a
-// record once per expiry and at no other time, immediately after
-// publishing, which in practice is before any consumer of the event can
-// have acted on it (EventBridge delivery alone takes longer than one
-// conditional PUT).
+// the record and so changes its ETag: a sweep that kept "reported" only in
+// its state would rewrite nothing, but would report every past expiry again
+// the first time its state was lost. The sweep rewrites a record once per
+// expiry and at no other time, immediately after publishing, which in
+// practice is before any consumer of the event can have acted on it
+// (EventBridge delivery alone takes longer than one conditional PUT).
+//
+// A known hazard follows: a RedDB instance that talks to the object store
+// itself (HEAD, GET, then PUT If-Match at the ETag it read) and whose
+// refresh straddles the mark gets one 412 for that PUT, since the mark
+// moved the ETag. The sweep marks only leases that have already expired,
+// so that instance had already lost its lease's guarantee; its next read
+// sees the marked record. The same holds for a redlease write that raced
+// the mark: it re-reads and re-decides, as after any lost conditional write.
 //
 // # Cycles, resumption and the bound
 //

@@ -133,6 +133,19 @@ test-e2e: $(LAMBDA_HOST) build $(INFRA_CDK_STAMP) $(INFRA_APP) ## deploy the rea
 bench: ## benchmarks (unit backends)
 	GOWORK=off $(GO) test -run '^$$' -bench . -benchmem ./...
 
+# The sweep in its steady state (pkg/sweep/sweeptest): requests, wall time
+# and monthly cost per run at 1,000 to 100,000 keys in process over the
+# request-counting fakes, and at 10,000 on LocalStack S3 and moto DynamoDB.
+SWEEP_BENCH_OUT := build/bench-sweep.txt
+
+.PHONY: bench-sweep
+bench-sweep: ## the sweep's requests, time and monthly cost per run: 1k-100k keys in process, 10k on the emulators
+	@mkdir -p build
+	$(GO) test -run '^$$' -bench '^BenchmarkSweepSteady$$' -benchtime 3x -timeout 30m ./pkg/backend/s3/ ./pkg/backend/dynamodb/ | tee $(SWEEP_BENCH_OUT)
+	bash localstack/with-emulators.sh $(GO) test -tags integration -run '^$$' -bench '^BenchmarkSweepEmulator$$' -benchtime 2x -timeout 30m ./pkg/backend/s3/ ./pkg/backend/dynamodb/ | tee -a $(SWEEP_BENCH_OUT)
+	@echo
+	@$(GO) run ./internal/sweepbench/sweeptable < $(SWEEP_BENCH_OUT)
+
 .PHONY: bench-integration
 bench-integration: ## per-operation latency benchmarks against the emulators
 	bash localstack/with-emulators.sh $(GO) test -tags integration -run '^$$' -bench . -benchtime 200x ./pkg/backend/s3/ ./pkg/backend/dynamodb/

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	ddbstore "github.com/redlease/redlease/pkg/backend/dynamodb"
 )
 
 func TestSweepRowsCountRequestsPerRecord(t *testing.T) {
@@ -18,12 +20,14 @@ func TestSweepRowsCountRequestsPerRecord(t *testing.T) {
 		t.Fatalf("%d figures, want S3 and DynamoDB", len(figs))
 	}
 	s3, ddb := figs[0], figs[1]
-	// S3: one listing page and one GetObject per record; DynamoDB: one Scan.
-	if s3.Requests["LIST"] != 1 || s3.Requests["GET"] != 7 || len(s3.Requests) != 2 {
-		t.Errorf("S3 sweep requests %v, want LIST 1 + GET 7", s3.Requests)
+	// S3: one listing page, one GetObject per (refreshed) record and the
+	// sweep's state read and written; DynamoDB: one Scan call per segment,
+	// and the state item read and written.
+	if s3.Requests["LIST"] != 1 || s3.Requests["GET"] != 7+1 || s3.Requests["PUT"] != 1 || len(s3.Requests) != 3 {
+		t.Errorf("S3 sweep requests %v, want LIST 1 + GET 8 + PUT 1", s3.Requests)
 	}
-	if ddb.Requests["Scan"] != 1 || len(ddb.Requests) != 1 {
-		t.Errorf("DynamoDB sweep requests %v, want Scan 1", ddb.Requests)
+	if ddb.Requests["Scan"] != ddbstore.DefaultScanSegments || ddb.Requests["GetItem"] != 1 || ddb.Requests["PutItem"] != 1 || len(ddb.Requests) != 3 {
+		t.Errorf("DynamoDB sweep requests %v, want Scan %d + GetItem 1 + PutItem 1", ddb.Requests, ddbstore.DefaultScanSegments)
 	}
 	if ddb.ItemBytes < 100 || ddb.ItemBytes > 300 {
 		t.Errorf("item size %d bytes, want a lease item's (100-300)", ddb.ItemBytes)

@@ -46,6 +46,7 @@ func commands() map[string]command {
 		"hold":          {Summary: "hold a lease while a command runs: hold [flags] -- CMD [ARGS...]", Run: runHold},
 		"force-release": {Summary: "break glass: release whatever lease a key has (admin principals only)", Run: runForceRelease},
 		"token":         {Summary: "make a bearer token and its tokens-document entry (the SHA-256, never the token)", Run: runToken},
+		"sweep":         {Summary: "run the expiry sweep once over a store and print its result as JSON", Run: runSweep},
 	}
 }
 

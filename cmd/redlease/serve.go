@@ -32,16 +32,12 @@ func serve(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(e.Stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
-	fs.StringVar(&cfg.Backend, "backend", cfg.Backend, "storage: file, memory, s3 or dynamodb ("+config.EnvBackend+")")
-	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "file backend directory ("+config.EnvDataDir+")")
-	fs.StringVar(&cfg.Bucket, "bucket", cfg.Bucket, "s3 bucket ("+config.EnvBucket+")")
-	fs.StringVar(&cfg.Prefix, "prefix", cfg.Prefix, "object key prefix ("+config.EnvPrefix+")")
-	fs.BoolVar(&cfg.S3PathStyle, "s3-path-style", cfg.S3PathStyle, "path-style S3 addressing ("+config.EnvS3PathStyle+")")
-	fs.StringVar(&cfg.Table, "table", cfg.Table, "dynamodb table ("+config.EnvTable+")")
-	fs.TextVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error ("+config.EnvLogLevel+")")
+	registerStoreFlags(fs, &cfg)
 	fs.StringVar(&cfg.Tokens.File, "tokens", cfg.Tokens.File,
 		"bearer tokens document: every route then needs Authorization: Bearer <token> ("+config.EnvTokensFile+"); without it the server is open")
 	insecureOpen := fs.Bool("insecure-open", false, "serve without tokens on a non-loopback address (every caller is \"anonymous\")")
+	sweepEvery := fs.Duration("sweep-every", 0, "run the expiry sweep this often, events as JSON lines in the log (0: never)")
+	eventsURL := fs.String("events-url", "", "with --sweep-every: POST the events to this URL instead of logging them")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -54,14 +50,24 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return usageError{err.Error()}
 	}
+	if err := checkSweepFlags(*sweepEvery, *eventsURL); err != nil {
+		return err
+	}
 	open := !cfg.Tokens.Enabled()
 	if err := checkOpen(*addr, open, *insecureOpen); err != nil {
 		return err
 	}
 	log := observe.NewLogger(e.Stderr, cfg.LogLevel)
-	handler, err := buildHTTP(ctx, cfg, log)
+	handler, app, err := buildHTTP(ctx, cfg, log)
 	if err != nil {
 		return err
+	}
+	if *sweepEvery > 0 {
+		stop, err := startSweeps(ctx, app, *sweepEvery, *eventsURL, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -138,13 +144,13 @@ func loopback(addr string) bool {
 // buildHTTP wires the App and its faces, as the Lambda functions do
 // (wire.Load, App.LoadAuth, App.Face), behind the net/http adapter.
 // Without a tokens document every request is lease.Anonymous.
-func buildHTTP(ctx context.Context, cfg config.Config, log *slog.Logger) (http.Handler, error) {
+func buildHTTP(ctx context.Context, cfg config.Config, log *slog.Logger) (http.Handler, *wire.App, error) {
 	app, err := wire.Load(ctx, cfg, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := app.LoadAuth(ctx, log); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if app.Auth == nil {
 		app.Auth = api.Open()
@@ -153,9 +159,9 @@ func buildHTTP(ctx context.Context, cfg config.Config, log *slog.Logger) (http.H
 	// EMF locally: nothing ships it.
 	face, err := app.Face(ctx, log, nil, wire.FaceOptions{})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return httpserver.Handler(face), nil
+	return httpserver.Handler(face), app, nil
 }
 
 func dataDirOf(cfg config.Config) string {

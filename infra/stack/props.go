@@ -52,6 +52,11 @@ var BearerFunctions = []string{FnRedDB}
 // table rows of face "reddb", which test/consistency holds this to).
 var URLFunctions = []string{FnRedDB}
 
+// SweepStatePrefix starts the S3 object that keeps the sweep's state between
+// runs, outside the lease prefix: SweepStatePrefix + LeasePrefix + "state"
+// (s3.DefaultStateKey; test/consistency checks).
+const SweepStatePrefix = "redlease-sweep/"
+
 // Defaults. Memory and timeouts are explained in defaultsFor and the README.
 const (
 	DefaultLeasePrefix          = "leases/" // lease.DefaultPrefix; test/consistency checks

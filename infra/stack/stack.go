@@ -205,9 +205,10 @@ func privateBucket(scope constructs.Construct, id, name string, lifecycle *awss3
 // or slow store while staying well under the 30 s HTTP API integration limit; a
 // lease call slower than that is useless to a caller whose TTL may be a few seconds.
 //
-// sweep: lists the whole lease prefix (or scans the table) and rewrites expired
-// records, so it gets more memory (CPU, parallel requests) and a 50 s timeout that
-// ends before the next one-minute tick, keeping sweeps from overlapping.
+// sweep: lists the whole lease prefix (or scans the table), reads the records that
+// changed since its last run and marks expired ones, so it gets more memory (CPU,
+// parallel requests, its state of a few MB) and a 50 s timeout that ends before the
+// next one-minute tick, keeping sweeps from overlapping.
 func (s *LeaseStack) sizing(name string) (int, int) {
 	if name == FnSweep {
 		return s.Props.SweepMemoryMB, int(s.Props.SweepTimeout.Seconds())
@@ -294,7 +295,7 @@ func (s *LeaseStack) buildFunctions(storageEnv map[string]*string) {
 			{"CKV_AWS_173", "environment holds resource names and limits only, no secrets; the AWS-managed Lambda key encrypts it at rest"},
 		}
 		if name == FnSweep {
-			checks = append(checks, check{"CKV_AWS_116", "sweep is stateless and re-runs every schedule tick; failures alarm instead of queueing"})
+			checks = append(checks, check{"CKV_AWS_116", "a failed sweep is re-run by the next schedule tick, which continues where the last run stopped; failures alarm instead of queueing"})
 		} else {
 			checks = append(checks, check{"CKV_AWS_116", "invoked synchronously (API Gateway, or its function URL); a DLQ only applies to asynchronous invocations"})
 		}
@@ -350,6 +351,12 @@ func (s *LeaseStack) grantStorage() {
 							"s3:prefix": []string{p.LeasePrefix, p.LeasePrefix + "*"},
 						},
 					},
+				}))
+				// Its one state object, read and rewritten (conditionally) once a run.
+				fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+					Sid:       jsii.String("SweepState"),
+					Actions:   jsii.Strings("s3:GetObject", "s3:PutObject"),
+					Resources: jsii.Strings(*s.Bucket.ArnForObjects(jsii.String(SweepStatePrefix + p.LeasePrefix + "state"))),
 				}))
 			}
 		case StorageDynamoDB:

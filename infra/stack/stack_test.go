@@ -459,6 +459,11 @@ func TestRolesAreLeastPrivilege(t *testing.T) {
 					allowed["s3:GetObject"] = append(allowed["s3:GetObject"], tokensArn+`,"/tokens.json"]]}`)
 					allowed["s3:ListBucket"] = append(allowed["s3:ListBucket"], tokensArn)
 				}
+				if fn == FnSweep {
+					state := `"/` + SweepStatePrefix + prefix + `state"`
+					allowed["s3:GetObject"] = append(allowed["s3:GetObject"], state)
+					allowed["s3:PutObject"] = append(allowed["s3:PutObject"], state)
+				}
 				if v := scopeViolations(sts, allowed); len(v) > 0 {
 					t.Errorf("%s: %s", fn, strings.Join(v, "; "))
 				}

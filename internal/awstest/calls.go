@@ -66,6 +66,9 @@ func (c *Calls) Reset() {
 	clear(c.counts)
 }
 
+// Take returns the counts by operation and resets them.
+func (c *Calls) Take() map[string]int { return c.take() }
+
 // take returns the counts and resets them.
 func (c *Calls) take() map[string]int {
 	c.mu.Lock()

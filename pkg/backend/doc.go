@@ -1,5 +1,8 @@
 // Package backend holds redlease's storage backends. Each subpackage
-// implements lease.Store and lease.Lister with compare-and-swap semantics:
+// implements lease.ListingStore with compare-and-swap semantics (Store),
+// a listing that reads as little as it can (Lister: entries with a change
+// tag, and the record itself only where the listing returns it anyway) and
+// one object for the sweep's state, outside the records (StateStore):
 //
 //   - memory: in-process, for tests and as the base of fault injection;
 //   - file: a directory laid out like the S3 bucket, safe across processes;

@@ -28,27 +28,3 @@ type Store interface {
 	Create(ctx context.Context, rec Record) (Version, error)
 	Replace(ctx context.Context, rec Record, expect Version) (Version, error)
 }
-
-// Page is one page of a listing.
-type Page struct {
-	Records []Versioned
-	// Next is the cursor for the following page; empty on the last page.
-	Next string
-	// Unreadable names the keys on this page whose stored object is not a
-	// lease record (ErrCorrupt). They are left out of Records rather than
-	// failing the page, so one bad object cannot stall every later sweep.
-	Unreadable []string
-}
-
-// Lister enumerates every record, page by page, for the expiry sweep. Order
-// is backend-defined; a record written during the listing may or may not
-// appear. Records that do not decode are reported in Page.Unreadable.
-type Lister interface {
-	List(ctx context.Context, cursor string, limit int) (Page, error)
-}
-
-// ListingStore is a Store the sweep can walk.
-type ListingStore interface {
-	Store
-	Lister
-}

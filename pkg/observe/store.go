@@ -82,3 +82,13 @@ func (t *timedStore) List(ctx context.Context, cursor string, limit int) (lease.
 	defer t.measure(ctx)()
 	return t.next.List(ctx, cursor, limit)
 }
+
+func (t *timedStore) LoadState(ctx context.Context) ([]byte, lease.Version, error) {
+	defer t.measure(ctx)()
+	return t.next.LoadState(ctx)
+}
+
+func (t *timedStore) SaveState(ctx context.Context, data []byte, expect lease.Version) (lease.Version, error) {
+	defer t.measure(ctx)()
+	return t.next.SaveState(ctx, data, expect)
+}

@@ -4,6 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -122,12 +127,12 @@ func snapshot(t testing.TB, s *memory.Store) map[string]string {
 		if err != nil {
 			t.Fatalf("List: %v", err)
 		}
-		for _, v := range page.Records {
-			raw, ok := s.Raw(v.Record.DatabaseKey)
+		for _, e := range page.Entries {
+			raw, ok := s.Raw(e.Key)
 			if !ok {
-				t.Fatalf("Raw(%q) missing", v.Record.DatabaseKey)
+				t.Fatalf("Raw(%q) missing", e.Key)
 			}
-			out[v.Record.DatabaseKey] = string(raw)
+			out[e.Key] = string(raw)
 		}
 		if page.Next == "" {
 			return out
@@ -160,10 +165,11 @@ func (s *changingStore) List(ctx context.Context, cursor string, limit int) (lea
 	if err != nil {
 		return page, err
 	}
-	for _, v := range page.Records {
-		if v.Record.DatabaseKey != s.key {
+	for _, e := range page.Entries {
+		if e.Key != s.key || e.Record == nil {
 			continue
 		}
+		v := lease.Versioned{Record: *e.Record, Version: e.Version}
 		s.once.Do(func() {
 			s.wrote = s.change(v)
 			if _, err := s.Replace(ctx, s.wrote, v.Version); err != nil {
@@ -192,3 +198,38 @@ func (s *failingLister) List(ctx context.Context, cursor string, limit int) (lea
 }
 
 func decode(raw string) (lease.Record, error) { return lease.DecodeRecord([]byte(raw)) }
+
+// copyTree copies the directory tree at src to a new temporary directory,
+// leaving out the top-level entries named in skip, and returns it.
+func copyTree(t *testing.T, src string, skip ...string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if slices.Contains(skip, strings.Split(rel, string(filepath.Separator))[0]) {
+			return filepath.SkipDir
+		}
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func removeFile(t *testing.T, path string) {
+	t.Helper()
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -58,8 +58,11 @@ func TestMetricsOfARun(t *testing.T) {
 	}
 	for name := range got.values {
 		wantUnit := "Count"
-		if name == "oldest_expired_age_ms" || name == "duration_ms" {
+		switch name {
+		case "oldest_expired_age_ms", "duration_ms":
 			wantUnit = "Milliseconds"
+		case "state_bytes":
+			wantUnit = "Bytes"
 		}
 		if got.units[name] != wantUnit {
 			t.Errorf("unit of %s = %q, want %q", name, got.units[name], wantUnit)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/redlease/redlease/pkg/lease"
@@ -25,18 +24,26 @@ type MetricsSink interface {
 	Emit(dimensions map[string]string, values map[string]float64, units map[string]string)
 }
 
-// Defaults of Config.
+// Defaults of Config. A page is what the sweep finishes before its cursor
+// moves on. S3 answers at most 1,000 keys per listing call whatever the
+// page size; DynamoDB splits a page between its Scan segments, and bigger
+// Scan calls lose less to the rounding of read units to 4 KB per call.
 const (
-	DefaultPageSize       = 500
+	DefaultPageSize       = 4000
 	DefaultWorkers        = 16
 	DefaultBatchSize      = 10 // EventBridge PutEvents takes at most ten entries
 	DefaultDeadlineMargin = 10 * time.Second
 )
 
+// stateSaveTimeout bounds the state's save, which runs after the walk even
+// when the run's context has ended (the margin is there to pay for it).
+const stateSaveTimeout = 5 * time.Second
+
 // Config wires a Sweeper. Store and Publisher are required.
 type Config struct {
-	// Store is listed page by page; the marks are written to it through a
-	// lease.Service (MarkExpiryReported), like every other change of a record.
+	// Store is listed page by page and keeps the sweep's state; the marks
+	// are written to it through a lease.Service (MarkExpiryReported), like
+	// every other change of a record.
 	Store     lease.ListingStore
 	Publisher Publisher
 	// Now is the service's clock, which decides what has expired (time.Now
@@ -45,15 +52,15 @@ type Config struct {
 	Now func() time.Time
 	// PageSize is the listing page size (DefaultPageSize).
 	PageSize int
-	// Workers bounds how many chunks are published and marked at once
-	// (DefaultWorkers).
+	// Workers bounds the record reads, and separately the chunks being
+	// published and marked, in flight at once (DefaultWorkers).
 	Workers int
 	// BatchSize is the number of events handed to one Publish call
 	// (DefaultBatchSize).
 	BatchSize int
 	// DeadlineMargin is the time before the context deadline after which no
-	// new page or chunk is started (DefaultDeadlineMargin). Negative means
-	// none.
+	// new page, read or chunk is started (DefaultDeadlineMargin), left for
+	// the work in flight and the state's save. Negative means none.
 	DeadlineMargin time.Duration
 	// Metrics, when set, receives the counts of every run.
 	Metrics MetricsSink
@@ -67,6 +74,7 @@ type Config struct {
 type Sweeper struct {
 	store     lease.ListingStore
 	marker    *lease.Service // the mark is a lease rule, written through the service
+	hashes    lease.ContentVersioner
 	pub       Publisher
 	now       func() time.Time
 	pageSize  int
@@ -75,6 +83,8 @@ type Sweeper struct {
 	margin    time.Duration
 	metrics   MetricsSink
 	log       *slog.Logger
+	// writeSlots bounds the marks in flight across all chunks.
+	writeSlots chan struct{}
 }
 
 // New checks cfg and returns a Sweeper.
@@ -96,11 +106,12 @@ func New(cfg Config) (*Sweeper, error) {
 		metrics:   cfg.Metrics,
 		log:       cfg.Logger,
 	}
+	s.hashes, _ = cfg.Store.(lease.ContentVersioner)
 	if s.now == nil {
 		s.now = time.Now
 	}
 	// The sweep's own service, on its clock and without the cache: it only
-	// writes marks, each at the version it listed.
+	// writes marks, each at the version it read.
 	marker, err := lease.New(lease.Config{Store: cfg.Store, Now: s.now, CacheSize: -1})
 	if err != nil {
 		return nil, fmt.Errorf("sweep: %w", err)
@@ -115,6 +126,7 @@ func New(cfg Config) (*Sweeper, error) {
 	if s.batchSize <= 0 {
 		s.batchSize = DefaultBatchSize
 	}
+	s.writeSlots = make(chan struct{}, s.workers)
 	switch {
 	case s.margin == 0:
 		s.margin = DefaultDeadlineMargin
@@ -125,12 +137,6 @@ func New(cfg Config) (*Sweeper, error) {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	return s, nil
-}
-
-// candidate is a listed record to report, with the event that reports it.
-type candidate struct {
-	listed lease.Versioned
-	event  ExpiredEvent
 }
 
 // budget tells whether there is still time to start new work.
@@ -148,7 +154,9 @@ func (b budget) exhausted(ctx context.Context) bool {
 	return ctx.Err() != nil || (b.bound && !time.Now().Before(b.stopAt))
 }
 
-// Run sweeps every record once. It returns an error only when the listing
+// Run sweeps from where the previous run stopped to the end of the cycle
+// it is in (and, if it started mid-cycle, through the next cycle too, time
+// permitting). It returns an error when the listing or the state's load
 // failed; the result then covers what was done before. Per-record failures
 // are counted and logged, not returned: they are retried by the next run.
 func (s *Sweeper) Run(ctx context.Context) (Result, error) {
@@ -160,24 +168,11 @@ func (s *Sweeper) Run(ctx context.Context) (Result, error) {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "sweep deadline leaves no time beyond the margin; nothing will be done",
 			slog.Duration("remaining", time.Until(b.stopAt.Add(s.margin))), slog.Duration("margin", s.margin))
 	}
-
-	jobs := make(chan []candidate, s.workers)
-	tallies := make([]Result, s.workers)
-	var wg sync.WaitGroup
-	for i := range s.workers {
-		wg.Go(func() {
-			for chunk := range jobs {
-				s.process(ctx, b, chunk, &tallies[i])
-			}
-		})
-	}
-
 	var res Result
-	err := s.list(ctx, b, &res, jobs)
-	close(jobs)
-	wg.Wait()
-	for _, t := range tallies {
-		res.add(t)
+	st, version, err := s.loadState(ctx, b, &res)
+	if err == nil {
+		err = s.walk(ctx, b, st, &res)
+		s.saveState(ctx, st, version, &res)
 	}
 	res.DurationMs = uint64(max(time.Since(started).Milliseconds(), 0)) //nolint:gosec // clamped to >= 0
 
@@ -191,109 +186,111 @@ func (s *Sweeper) Run(ctx context.Context) (Result, error) {
 	return res, err
 }
 
-// list walks the pages, classifies every record and queues the candidates
-// in chunks for the workers.
-func (s *Sweeper) list(ctx context.Context, b budget, res *Result, jobs chan<- []candidate) error {
-	cursor := ""
+// walk lists page after page from the state's cursor, sweeping each page
+// whole before the cursor moves past it, while the next page is listed in
+// the background.
+func (s *Sweeper) walk(ctx context.Context, b budget, st *state, res *Result) error {
+	cursor := st.cursor
+	res.Resumed = cursor != ""
+	ownCycle := cursor == "" // this run began the cycle it is in
+	if ownCycle {
+		st.beginCycle(lease.UnixMs(s.now()))
+	}
+	if b.exhausted(ctx) {
+		res.Truncated = true
+		return nil
+	}
+	next := s.fetch(ctx, cursor)
 	for {
-		if b.exhausted(ctx) {
-			res.Truncated = true
-			return nil
+		page, err := next.wait()
+		if errors.Is(err, lease.ErrInvalid) && cursor != "" && res.Pages == 0 {
+			// A cursor the backend cannot use any more (its configuration
+			// changed): start the cycle again rather than stall on it.
+			s.log.LogAttrs(ctx, slog.LevelWarn, "the saved cursor is not usable; starting a new cycle",
+				slog.String("cursor", cursor), slog.String("error", err.Error()))
+			cursor, ownCycle, res.Resumed = "", true, false
+			st.beginCycle(lease.UnixMs(s.now()))
+			next = s.fetch(ctx, cursor)
+			continue
 		}
-		page, err := s.store.List(ctx, cursor, s.pageSize)
 		if err != nil {
 			return fmt.Errorf("sweep: list page %d (cursor %q): %w", res.Pages+1, cursor, err)
 		}
-		res.Pages++
-		if len(page.Unreadable) > 0 {
-			res.Unreadable += len(page.Unreadable)
-			s.log.LogAttrs(ctx, slog.LevelError, "stored objects are not lease records; skipped",
-				slog.Any("keys", page.Unreadable))
-		}
-		cands := s.classify(page.Records, res)
-		for len(cands) > 0 {
-			n := min(len(cands), s.batchSize)
-			jobs <- cands[:n:n]
-			cands = cands[n:]
-		}
-		if page.Next == "" {
+		if b.exhausted(ctx) {
+			// Listed too late to be swept: leave it to the next run.
+			res.Truncated = true
 			return nil
 		}
-		if page.Next == cursor {
+		res.Pages++
+		res.ReadUnits += page.ReadUnits
+		if page.Next != "" && page.Next == cursor {
 			return fmt.Errorf("sweep: list page %d: cursor %q did not advance", res.Pages, cursor)
 		}
-		cursor = page.Next
-	}
-}
-
-// classify counts a page's records and picks the unreported expiries.
-func (s *Sweeper) classify(records []lease.Versioned, res *Result) []candidate {
-	nowMs := lease.UnixMs(s.now())
-	var cands []candidate
-	for _, v := range records {
-		res.Listed++
-		l := v.Record.Lease
-		switch l.StateAt(nowMs) {
-		case lease.StateHeld:
-			res.Held++
-		case lease.StateReleased:
-			res.Released++
-		case lease.StateExpired:
-			res.Expired++
-			res.OldestExpiredAgeMs = max(res.OldestExpiredAgeMs, nowMs-l.ExpiresAtMs)
-			if v.Record.ExpiryReportedMs != 0 {
-				res.AlreadyReported++
-				continue
-			}
-			cands = append(cands, candidate{listed: v, event: NewExpiredEvent(l, nowMs)})
+		next = nil
+		if page.Next != "" {
+			next = s.fetch(ctx, page.Next)
+		}
+		complete := s.sweepPage(ctx, b, st, page, res)
+		switch {
+		case !complete:
+			// The cursor stays at this page's start: the next run sweeps
+			// it again, from what this run learnt.
+			next.discard()
+			res.Truncated = true
+			return nil
+		case page.Next != "":
+			cursor = page.Next
+			st.advance(cursor)
+		case ownCycle:
+			st.endCycle()
+			res.CyclesCompleted++
+			return nil
+		default:
+			// The run finished the cycle a previous run began; the time
+			// left goes to a new one.
+			st.endCycle()
+			res.CyclesCompleted++
+			cursor, ownCycle = "", true
+			st.beginCycle(lease.UnixMs(s.now()))
+			next = s.fetch(ctx, cursor)
+		}
+		if b.exhausted(ctx) {
+			next.discard()
+			res.Truncated = true
+			return nil
 		}
 	}
-	return cands
 }
 
-// process publishes one chunk and marks what was published.
-func (s *Sweeper) process(ctx context.Context, b budget, chunk []candidate, t *Result) {
-	if b.exhausted(ctx) {
-		// Not started: nothing published, nothing marked; the next run
-		// finds these records unmarked.
-		t.Deferred += len(chunk)
-		t.Truncated = true
+// pending is one listing call in flight.
+type pending struct {
+	done   chan struct{}
+	page   lease.Page
+	err    error
+	cancel context.CancelFunc
+}
+
+func (s *Sweeper) fetch(ctx context.Context, cursor string) *pending {
+	ctx, cancel := context.WithCancel(ctx)
+	p := &pending{done: make(chan struct{}), cancel: cancel}
+	go func() {
+		defer close(p.done)
+		p.page, p.err = s.store.List(ctx, cursor, s.pageSize)
+	}()
+	return p
+}
+
+func (p *pending) wait() (lease.Page, error) {
+	<-p.done
+	p.cancel()
+	return p.page, p.err
+}
+
+// discard abandons a listing nobody will use.
+func (p *pending) discard() {
+	if p == nil {
 		return
 	}
-	events := make([]ExpiredEvent, len(chunk))
-	for i, c := range chunk {
-		events[i] = c.event
-	}
-	errs := s.pub.Publish(ctx, events)
-	if len(errs) != len(events) {
-		err := fmt.Errorf("sweep: publisher answered %d results for %d events", len(errs), len(events))
-		errs = make([]error, len(events))
-		for i := range errs {
-			errs[i] = err
-		}
-	}
-	for i, c := range chunk {
-		key := c.listed.Record.DatabaseKey
-		if errs[i] != nil {
-			t.Failed++
-			s.log.LogAttrs(ctx, slog.LevelWarn, "publish failed; retried next run",
-				slog.String("database_key", key), slog.String("event_id", c.event.EventID),
-				slog.String("error", errs[i].Error()))
-			continue
-		}
-		_, err := s.marker.MarkExpiryReported(ctx, c.listed)
-		switch {
-		case err == nil:
-			t.Reported++
-		case errors.Is(err, lease.ErrPrecondition):
-			t.Skipped++
-			s.log.LogAttrs(ctx, slog.LevelInfo, "record changed during the sweep; left untouched",
-				slog.String("database_key", key), slog.String("event_id", c.event.EventID))
-		default:
-			t.Failed++
-			s.log.LogAttrs(ctx, slog.LevelWarn, "mark failed after publish; the event will be published again",
-				slog.String("database_key", key), slog.String("event_id", c.event.EventID),
-				slog.String("error", err.Error()))
-		}
-	}
+	p.cancel()
+	<-p.done
 }

@@ -102,9 +102,12 @@ func rawRecords(t *testing.T, m *memory.Store) map[string]string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		keys := page.Unreadable
-		for _, v := range page.Records {
-			keys = append(keys, v.Record.DatabaseKey)
+		var keys []string
+		for _, u := range page.Unreadable {
+			keys = append(keys, u.Key)
+		}
+		for _, e := range page.Entries {
+			keys = append(keys, e.Key)
 		}
 		for _, k := range keys {
 			data, _ := m.Raw(k)

@@ -14,6 +14,7 @@ import (
 	"github.com/redlease/redlease/internal/config"
 	"github.com/redlease/redlease/internal/lambdafn"
 	"github.com/redlease/redlease/pkg/api"
+	s3store "github.com/redlease/redlease/pkg/backend/s3"
 	"github.com/redlease/redlease/pkg/lease"
 )
 
@@ -168,6 +169,14 @@ func TestInfraDefaultPrefixIsTheServices(t *testing.T) {
 	s := infraStack(t)
 	if got := s.str(t, s.value(t, "DefaultLeasePrefix")); got != lease.DefaultPrefix {
 		t.Errorf("infra/stack DefaultLeasePrefix = %q, want lease.DefaultPrefix %q", got, lease.DefaultPrefix)
+	}
+}
+
+func TestInfraSweepStateKeyIsTheStores(t *testing.T) {
+	t.Parallel()
+	s := infraStack(t)
+	if got := s.str(t, s.value(t, "SweepStatePrefix")) + lease.DefaultPrefix + "state"; got != s3store.DefaultStateKey(lease.DefaultPrefix) {
+		t.Errorf("infra/stack grants the sweep %q, the S3 store keeps its state in %q", got, s3store.DefaultStateKey(lease.DefaultPrefix))
 	}
 }
 

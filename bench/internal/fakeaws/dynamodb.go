@@ -40,6 +40,7 @@ type request struct {
 	ReturnValuesOnConditionCheckFailure string
 	Limit                               int
 	ExclusiveStartKey                   item
+	Segment, TotalSegments              int
 }
 
 func ddbError(w http.ResponseWriter, typ, msg string, extra map[string]any) {
@@ -133,7 +134,8 @@ func scan(table map[string]item, req request) map[string]any {
 	keys := make([]string, 0, len(table))
 	after := req.ExclusiveStartKey[keyAttr]["S"]
 	for k := range table {
-		if k > after {
+		// A parallel Scan's segment holds a share of the keys.
+		if k > after && (req.TotalSegments <= 1 || int64(crc32.ChecksumIEEE([]byte(k)))%int64(req.TotalSegments) == int64(req.Segment)) {
 			keys = append(keys, k)
 		}
 	}

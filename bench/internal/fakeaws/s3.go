@@ -157,6 +157,9 @@ type listObject struct {
 func (s *S3) list(w http.ResponseWriter, r *http.Request, bucket string) {
 	q := r.URL.Query()
 	prefix, after := q.Get("prefix"), q.Get("continuation-token")
+	if after == "" {
+		after = q.Get("start-after")
+	}
 	maxKeys, err := strconv.Atoi(q.Get("max-keys"))
 	if err != nil || maxKeys <= 0 || maxKeys > 1000 {
 		maxKeys = 1000

@@ -123,7 +123,10 @@ func New(t testing.TB, opts Options) *Env {
 // StoreHash is a digest of everything the store holds: every key, its
 // version and its bytes. Equal digests before and after a request prove
 // the request wrote nothing.
-func StoreHash(t testing.TB, s lease.Lister) string {
+func StoreHash(t testing.TB, s interface {
+	lease.Lister
+	Load(ctx context.Context, key string) (lease.Versioned, error)
+}) string {
 	t.Helper()
 	h := sha256.New()
 	cursor := ""
@@ -132,11 +135,17 @@ func StoreHash(t testing.TB, s lease.Lister) string {
 		if err != nil {
 			t.Fatalf("List: %v", err)
 		}
-		for _, v := range page.Records {
+		for _, e := range page.Entries {
+			v := lease.Versioned{Version: e.Version}
+			if e.Record != nil {
+				v.Record = *e.Record
+			} else if v, err = s.Load(context.Background(), e.Key); err != nil {
+				t.Fatalf("Load %q: %v", e.Key, err)
+			}
 			fmt.Fprintf(h, "%q %q %s\n", v.Record.DatabaseKey, v.Version, lease.EncodeRecord(v.Record))
 		}
-		for _, k := range page.Unreadable {
-			fmt.Fprintf(h, "unreadable %q\n", k)
+		for _, u := range page.Unreadable {
+			fmt.Fprintf(h, "unreadable %q\n", u.Key)
 		}
 		if page.Next == "" {
 			return hex.EncodeToString(h.Sum(nil))

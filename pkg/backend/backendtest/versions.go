@@ -48,7 +48,8 @@ func testVersionsAreStableTokens(t *testing.T, s lease.ListingStore, _ Options) 
 	if err != nil {
 		t.Fatalf("List: %v", err)
 	}
-	if len(page.Records) != 1 || page.Records[0].Version != replaced {
-		t.Fatalf("List = %+v, want the one record at %q", page.Records, replaced)
+	if len(page.Entries) != 1 || page.Entries[0].Key != key {
+		t.Fatalf("List = %+v, want the one record", page.Entries)
 	}
+	checkEntry(t, s, page.Entries[0])
 }

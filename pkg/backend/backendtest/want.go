@@ -58,3 +58,10 @@ func (w Want) Check(tb testing.TB, err error) {
 		tb.Fatalf("got %v, want a *lease.PreconditionError", err)
 	}
 }
+
+func isNotFound(err error) bool { return errors.Is(err, lease.ErrNotFound) }
+
+func isPrecondition(err error) bool {
+	var pre *lease.PreconditionError
+	return errors.As(err, &pre) && errors.Is(err, lease.ErrPrecondition)
+}

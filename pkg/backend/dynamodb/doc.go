@@ -44,8 +44,21 @@
 //   - Load: one GetItem with ConsistentRead.
 //   - Create: one PutItem with attribute_not_exists(database_key).
 //   - Replace: one PutItem with ver = :expected, writing ver+1.
-//   - List: Scan with ConsistentRead and Limit; the cursor is the
-//     database_key of LastEvaluatedKey (the table's whole primary key).
+//   - List: a parallel Scan, one strongly consistent call per segment
+//     (Options.ScanSegments, 4 by default) and page, with a projection of
+//     the record's attributes; every entry carries its record, so the sweep
+//     reads nothing else. The cursor is the JSON array of the segments'
+//     LastEvaluatedKey database_keys (the table's whole primary key). Each
+//     page reports the read units DynamoDB says it consumed
+//     (ReturnConsumedCapacity), which is what a Scan costs: the size of the
+//     items it read, 4 KB a unit, whatever the projection returns. No index
+//     is used: one updated on every refresh would double the cost of the
+//     most frequent write, and reading items by key costs a unit each where
+//     a Scan reads about twenty ~200-byte items per unit.
+//   - LoadState / SaveState: the sweep's state in one item of its own,
+//     database_key "/redlease/sweep-state" (no lease key may start with
+//     "/"), attribute sweep_state (B), written with the same conditions on
+//     ver as a record; List leaves it out.
 //
 // Both writes ask for ReturnValuesOnConditionCheckFailure ALL_OLD, so a
 // refused write returns the item it found in the same round trip: the

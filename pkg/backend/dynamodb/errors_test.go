@@ -104,7 +104,8 @@ func TestLoadMissingAndCorrupt(t *testing.T) {
 	_, err = s.Load(ctx, "bad")
 	backendtest.WantCorrupt.Check(t, err)
 	page, err := s.List(ctx, "", 10)
-	if err != nil || len(page.Records) != 0 || len(page.Unreadable) != 1 || page.Unreadable[0] != "bad" {
+	if err != nil || len(page.Entries) != 0 || len(page.Unreadable) != 1 || page.Unreadable[0].Key != "bad" ||
+		!errors.Is(page.Unreadable[0].Err, lease.ErrCorrupt) {
 		t.Errorf("List = %+v, %v; want no records and bad unreadable", page, err)
 	}
 
@@ -116,3 +117,5 @@ func TestLoadMissingAndCorrupt(t *testing.T) {
 		t.Fatalf("Create over a corrupt item: %v, want a precondition failure without Current", err)
 	}
 }
+
+func isInvalid(err error) bool { return errors.Is(err, lease.ErrInvalid) }

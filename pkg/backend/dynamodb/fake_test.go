@@ -1,15 +1,17 @@
 package dynamodb
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"hash/fnv"
-	"maps"
+	"math"
 	"math/big"
 	"net/http"
 	"regexp"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,10 +40,15 @@ type fakeDynamoDB struct {
 
 	mu      sync.Mutex
 	items   map[string]item
+	order   []string // the keys of items in Scan order (compareHashOrder)
 	gets    []*awsddb.GetItemInput
 	puts    []*awsddb.PutItemInput
 	scans   []*awsddb.ScanInput
 	applied map[string][]error // errors returned after the write was applied
+	// readUnits adds up what every Scan consumed, as DynamoDB bills it.
+	readUnits float64
+	// unrecorded stops the fake keeping every request (benchmarks).
+	unrecorded bool
 }
 
 func newFakeDynamoDB(table string) *fakeDynamoDB {
@@ -63,7 +70,15 @@ func (f *fakeDynamoDB) failAfterApplying(err error) {
 func (f *fakeDynamoDB) putRaw(it item) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.items[it[attrKey].(*types.AttributeValueMemberS).Value] = copyItem(it)
+	f.storeLocked(it[attrKey].(*types.AttributeValueMemberS).Value, it)
+}
+
+func (f *fakeDynamoDB) storeLocked(key string, it item) {
+	if _, ok := f.items[key]; !ok {
+		i, _ := slices.BinarySearchFunc(f.order, key, compareHashOrder)
+		f.order = slices.Insert(f.order, i, key)
+	}
+	f.items[key] = copyItem(it)
 }
 
 func (f *fakeDynamoDB) GetItem(ctx context.Context, in *awsddb.GetItemInput, _ ...func(*awsddb.Options)) (*awsddb.GetItemOutput, error) {
@@ -75,7 +90,9 @@ func (f *fakeDynamoDB) GetItem(ctx context.Context, in *awsddb.GetItemInput, _ .
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.gets = append(f.gets, in)
+	if !f.unrecorded {
+		f.gets = append(f.gets, in)
+	}
 	if err := f.checkTable(in.TableName, "GetItem"); err != nil {
 		return nil, err
 	}
@@ -101,7 +118,9 @@ func (f *fakeDynamoDB) PutItem(ctx context.Context, in *awsddb.PutItemInput, _ .
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.puts = append(f.puts, in)
+	if !f.unrecorded {
+		f.puts = append(f.puts, in)
+	}
 	if err := f.checkTable(in.TableName, "PutItem"); err != nil {
 		return nil, err
 	}
@@ -121,7 +140,7 @@ func (f *fakeDynamoDB) PutItem(ctx context.Context, in *awsddb.PutItemInput, _ .
 		}
 		return nil, ddbError("PutItem", http.StatusBadRequest, failed)
 	}
-	f.items[key] = copyItem(in.Item)
+	f.storeLocked(key, in.Item)
 	if q := f.applied["PutItem"]; len(q) > 0 {
 		f.applied["PutItem"] = q[1:]
 		return nil, q[0]
@@ -138,23 +157,29 @@ func (f *fakeDynamoDB) Scan(ctx context.Context, in *awsddb.ScanInput, _ ...func
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.scans = append(f.scans, in)
+	if !f.unrecorded {
+		f.scans = append(f.scans, in)
+	}
 	if err := f.checkTable(in.TableName, "Scan"); err != nil {
 		return nil, err
 	}
-	keys := slices.SortedFunc(maps.Keys(f.items), func(a, b string) int { return compareHashOrder(a, b) })
-	start := 0
+	lo, hi, err := segmentRange(f.order, in.Segment, in.TotalSegments)
+	if err != nil {
+		return nil, err
+	}
+	start := lo
 	if in.ExclusiveStartKey != nil {
 		after, err := keyValue(in.ExclusiveStartKey, "Scan")
 		if err != nil {
 			return nil, err
 		}
-		start, _ = slices.BinarySearchFunc(keys, after, compareHashOrder)
-		if start < len(keys) && keys[start] == after {
+		start, _ = slices.BinarySearchFunc(f.order[:hi], after, compareHashOrder)
+		if start < hi && f.order[start] == after {
 			start++
 		}
+		start = max(start, lo)
 	}
-	limit := len(keys)
+	limit := math.MaxInt
 	if in.Limit != nil {
 		if *in.Limit <= 0 {
 			return nil, validation("Scan", "Limit must be at least 1")
@@ -164,21 +189,113 @@ func (f *fakeDynamoDB) Scan(ctx context.Context, in *awsddb.ScanInput, _ ...func
 	if f.pageCap > 0 {
 		limit = min(limit, f.pageCap)
 	}
-	out := &awsddb.ScanOutput{}
-	for i := start; i < len(keys); i++ {
-		if len(out.Items) == limit {
-			// DynamoDB stops at the limit and names the last item
-			// evaluated, whether or not anything follows.
-			out.LastEvaluatedKey = keyOf(keys[i-1])
-			break
-		}
-		out.Items = append(out.Items, copyItem(f.items[keys[i]]))
+	project, err := projection(in.ProjectionExpression, in.ExpressionAttributeNames)
+	if err != nil {
+		return nil, err
 	}
-	if out.LastEvaluatedKey == nil && len(out.Items) == limit && len(out.Items) > 0 {
-		out.LastEvaluatedKey = keyOf(keys[start+len(out.Items)-1])
+	out := &awsddb.ScanOutput{}
+	bytes := 0
+	i := start
+	for ; i < hi && len(out.Items) < limit && bytes < scanPageBytes; i++ {
+		it := f.items[f.order[i]]
+		bytes += itemBytes(it)
+		out.Items = append(out.Items, project(it))
+	}
+	if len(out.Items) > 0 && (i < hi || len(out.Items) == limit) {
+		// DynamoDB stops at the limit or 1 MB and names the last item
+		// evaluated, whether or not anything follows.
+		out.LastEvaluatedKey = keyOf(f.order[i-1])
+	}
+	units := float64((bytes + 4095) / 4096)
+	if !aws.ToBool(in.ConsistentRead) {
+		units /= 2
+	}
+	units = max(units, 0.5)
+	f.readUnits += units
+	if in.ReturnConsumedCapacity == types.ReturnConsumedCapacityTotal {
+		out.ConsumedCapacity = &types.ConsumedCapacity{TableName: in.TableName, CapacityUnits: aws.Float64(units)}
 	}
 	out.Count, out.ScannedCount = int32(len(out.Items)), int32(len(out.Items))
 	return out, nil
+}
+
+// scanPageBytes is where DynamoDB ends a Scan page.
+const scanPageBytes = 1 << 20
+
+// segmentRange is the part of order (all keys in Scan order) that segment
+// seg of total covers: DynamoDB splits the hash space into equal ranges.
+func segmentRange(order []string, seg, total *int32) (lo, hi int, err error) {
+	if (seg == nil) != (total == nil) {
+		return 0, 0, validation("Scan", "Segment and TotalSegments go together")
+	}
+	if total == nil || *total == 1 {
+		return 0, len(order), nil
+	}
+	n, s := uint64(*total), uint64(*seg)
+	if n < 1 || s >= n {
+		return 0, 0, validation("Scan", "Segment must be below TotalSegments")
+	}
+	width := math.MaxUint64/n + 1
+	at := func(h uint64) int {
+		i, _ := slices.BinarySearchFunc(order, h, func(k string, h uint64) int { return cmp.Compare(fnv64(k), h) })
+		return i
+	}
+	lo = at(s * width)
+	hi = len(order)
+	if s+1 < n {
+		hi = at((s + 1) * width)
+	}
+	return lo, hi, nil
+}
+
+// projection returns what ProjectionExpression keeps of an item.
+func projection(expr *string, names map[string]string) (func(item) item, error) {
+	if expr == nil {
+		return copyItem, nil
+	}
+	var keep []string
+	for _, part := range strings.Split(*expr, ",") {
+		name := strings.TrimSpace(part)
+		if strings.HasPrefix(name, "#") {
+			real, ok := names[name]
+			if !ok {
+				return nil, validation("Scan", "An expression attribute name used in the document path is not defined; attribute name: "+name)
+			}
+			name = real
+		}
+		keep = append(keep, name)
+	}
+	return func(it item) item {
+		out := item{}
+		for _, name := range keep {
+			if v, ok := it[name]; ok {
+				out[name] = v
+			}
+		}
+		return copyItem(out)
+	}, nil
+}
+
+// itemBytes is an item's size as DynamoDB bills it: each attribute's name
+// and value; a string or binary by its length, a number at one byte per
+// two significant digits, plus one.
+func itemBytes(it item) int {
+	n := 0
+	for name, v := range it {
+		n += len(name)
+		switch x := v.(type) {
+		case *types.AttributeValueMemberS:
+			n += len(x.Value)
+		case *types.AttributeValueMemberB:
+			n += len(x.Value)
+		case *types.AttributeValueMemberN:
+			digits := strings.Trim(strings.TrimLeft(x.Value, "-"), "0")
+			n += (len(strings.ReplaceAll(digits, ".", ""))+1)/2 + 1
+		default:
+			n++
+		}
+	}
+	return n
 }
 
 func (f *fakeDynamoDB) checkTable(name *string, op string) error {
@@ -205,10 +322,19 @@ func compareHashOrder(a, b string) int {
 	return 0
 }
 
+// fnv64 is FNV-1a with a final mix, so that keys that differ only in their
+// last bytes spread over the whole range, as DynamoDB's partition hash
+// spreads them over the segments of a parallel Scan.
 func fnv64(s string) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(s))
-	return h.Sum64()
+	x := h.Sum64()
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	x *= 0xc4ceb9fe1a85ec53
+	x ^= x >> 33
+	return x
 }
 
 func keyValue(key item, op string) (string, error) {

@@ -3,6 +3,7 @@ package dynamodb
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,64 +13,116 @@ import (
 	"github.com/redlease/redlease/pkg/lease"
 )
 
-// TestListCursorIsTheLastEvaluatedKey: the cursor is the plain database_key
-// of LastEvaluatedKey and goes back as ExclusiveStartKey; pages may come
-// back short (the 1 MB cap) and the walk still sees every record once.
-func TestListCursorIsTheLastEvaluatedKey(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	s, fake := newTestStore(t)
-	fake.pageCap = 3
-	want := map[string]lease.Version{}
-	for i := range 10 {
-		key := fmt.Sprintf("clusters/%d/data.rdb", i)
-		v, err := s.Create(ctx, record(key, "h", 1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		want[key] = v
-	}
-	seen := map[string]bool{}
-	cursor, pages, short := "", 0, 0
+// listAll walks a listing and returns its entries by key, the pages and
+// the read units they consumed.
+func listAll(t *testing.T, s *Store, limit int) (map[string]lease.Entry, int, float64) {
+	t.Helper()
+	seen := map[string]lease.Entry{}
+	cursor, pages, units := "", 0, 0.0
 	for {
-		page, err := s.List(ctx, cursor, 5)
+		page, err := s.List(context.Background(), cursor, limit)
 		if err != nil {
 			t.Fatal(err)
 		}
 		pages++
-		if page.Next != "" && len(page.Records) < 5 {
-			short++
-		}
-		for _, v := range page.Records {
-			if seen[v.Record.DatabaseKey] {
-				t.Fatalf("%q listed twice", v.Record.DatabaseKey)
+		units += page.ReadUnits
+		for _, e := range page.Entries {
+			if _, dup := seen[e.Key]; dup {
+				t.Fatalf("%q listed twice", e.Key)
 			}
-			seen[v.Record.DatabaseKey] = true
-			if want[v.Record.DatabaseKey] != v.Version {
-				t.Errorf("%q at %q, want %q", v.Record.DatabaseKey, v.Version, want[v.Record.DatabaseKey])
-			}
+			seen[e.Key] = e
 		}
 		if page.Next == "" {
-			break
+			return seen, pages, units
 		}
-		if page.Next != page.Records[len(page.Records)-1].Record.DatabaseKey {
-			t.Errorf("cursor %q is not the last key evaluated", page.Next)
-		}
-		scan := fake.scans[len(fake.scans)-1]
-		if aws.ToInt32(scan.Limit) != 5 {
-			t.Errorf("Scan Limit %d, want 5", aws.ToInt32(scan.Limit))
+		if pages > 1000 {
+			t.Fatal("List does not finish")
 		}
 		cursor = page.Next
 	}
-	if len(seen) != len(want) {
-		t.Fatalf("listed %d records, want %d", len(seen), len(want))
+}
+
+// TestListSegmentsCoverTheTableOnce: the parallel Scan's segments together
+// return every record once, each page's calls run one per unfinished
+// segment with Limit split between them, and the cursor (a JSON array of
+// positions) goes back as each segment's ExclusiveStartKey.
+func TestListSegmentsCoverTheTableOnce(t *testing.T) {
+	t.Parallel()
+	for _, segments := range []int{1, 3, 8} {
+		t.Run(fmt.Sprint(segments), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			fake := newFakeDynamoDB(testTable)
+			s, err := New(fake, Options{Table: testTable, ScanSegments: segments})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]lease.Version{}
+			for i := range 40 {
+				key := fmt.Sprintf("clusters/%d/data.rdb", i)
+				v, err := s.Create(ctx, record(key, "h", 1))
+				if err != nil {
+					t.Fatal(err)
+				}
+				want[key] = v
+			}
+			if _, err := s.SaveState(ctx, []byte("state"), ""); err != nil {
+				t.Fatal(err)
+			}
+			seen, pages, units := listAll(t, s, 12)
+			if len(seen) != len(want) {
+				t.Fatalf("listed %d records, want %d (the state item is no record)", len(seen), len(want))
+			}
+			for k, v := range want {
+				if e := seen[k]; e.Version != v || e.Record == nil || e.Record.DatabaseKey != k {
+					t.Errorf("%q listed as %+v, want its record at %s", k, e, v)
+				}
+			}
+			if pages < 2 || units <= 0 {
+				t.Errorf("%d pages, %v read units; want paging and consumed capacity", pages, units)
+			}
+			for _, in := range fake.scans {
+				if segments > 1 && (aws.ToInt32(in.TotalSegments) != int32(segments) || in.Segment == nil) {
+					t.Fatalf("Scan segment %v of %v, want one of %d", in.Segment, in.TotalSegments, segments)
+				}
+				if segments == 1 && in.TotalSegments != nil {
+					t.Fatalf("a one-segment Scan sent TotalSegments %d", *in.TotalSegments)
+				}
+				if l := aws.ToInt32(in.Limit); l > 12 || l < 12/int32(segments) {
+					t.Errorf("Scan Limit %d, want the page's 12 split between the segments", l)
+				}
+				if !aws.ToBool(in.ConsistentRead) {
+					t.Error("Scan without ConsistentRead")
+				}
+			}
+		})
 	}
-	if short == 0 {
-		t.Errorf("no short page with a cursor; the 1 MB case went untested")
+}
+
+// TestListShortPages: DynamoDB may end a page before Limit (1 MB); the
+// walk still sees every record once.
+func TestListShortPages(t *testing.T) {
+	t.Parallel()
+	s, fake := newTestStore(t)
+	fake.pageCap = 2
+	for i := range 10 {
+		if _, err := s.Create(context.Background(), record(fmt.Sprintf("k%d", i), "h", 1)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	last := fake.scans[len(fake.scans)-1]
-	if got := last.ExclusiveStartKey[attrKey].(*types.AttributeValueMemberS).Value; got != cursor {
-		t.Errorf("ExclusiveStartKey %q, want the cursor %q", got, cursor)
+	seen, _, _ := listAll(t, s, 50)
+	if len(seen) != 10 {
+		t.Fatalf("listed %d records, want 10", len(seen))
+	}
+}
+
+func TestListRefusesCursorOfAnotherSegmentCount(t *testing.T) {
+	t.Parallel()
+	s, _ := newTestStore(t) // DefaultScanSegments
+	for _, cursor := range []string{"k", `["a"]`, `[`, `{"a":1}`} {
+		if _, err := s.List(context.Background(), cursor, 5); !isInvalid(err) {
+			t.Errorf("List(%q) = %v, want ErrInvalid", cursor, err)
+		}
 	}
 }
 
@@ -91,4 +144,47 @@ func (l lekAPI) Scan(context.Context, *awsddb.ScanInput, ...func(*awsddb.Options
 	return &awsddb.ScanOutput{LastEvaluatedKey: map[string]types.AttributeValue{
 		attrKey: str("k"), "sk": str("x"),
 	}}, nil
+}
+
+// Every attribute a record can be written with is projected by the listing:
+// the record is filled by reflection (every field non-zero, so a field the
+// record gains is covered without editing this test), encoded as a write
+// stores it, and each attribute must be one List asks for.
+func TestListProjectsEveryAttributeOfARecord(t *testing.T) {
+	t.Parallel()
+	var rec lease.Record
+	fillNonZero(t, reflect.ValueOf(&rec).Elem())
+	projected := map[string]bool{}
+	for _, a := range listProjectionNames {
+		projected[a] = true
+	}
+	for attr := range encodeItem(rec, 1) {
+		if !projected[attr] {
+			t.Errorf("encodeItem writes %q, the listing's projection leaves it out (a mark would erase it)", attr)
+		}
+	}
+	if projected[attrWriteID] {
+		t.Errorf("the projection names %q, which no record member holds", attrWriteID)
+	}
+}
+
+// fillNonZero sets every field of v, recursively, to a non-zero value.
+func fillNonZero(t *testing.T, v reflect.Value) {
+	t.Helper()
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := range v.NumField() {
+			fillNonZero(t, v.Field(i))
+		}
+	case reflect.String:
+		v.SetString("x-" + v.Type().Name())
+	case reflect.Uint64, reflect.Uint32, reflect.Uint:
+		v.SetUint(7)
+	case reflect.Int64, reflect.Int32, reflect.Int:
+		v.SetInt(7)
+	case reflect.Bool:
+		v.SetBool(true)
+	default:
+		t.Fatalf("fillNonZero: a %s field; teach this test its non-zero value", v.Kind())
+	}
 }

@@ -70,7 +70,7 @@ func newScripted(t *testing.T, replies ...reply) (*Store, *awstest.Script) {
 		answers[i] = r.http()
 	}
 	script, url := awstest.Serve(t, answers...)
-	s, err := New(sdkClient(t, url), Options{Table: "leases"})
+	s, err := New(sdkClient(t, url), Options{Table: "leases", ScanSegments: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,9 +104,9 @@ func TestSDKWireFormat(t *testing.T) {
 	if err != nil || got.Version != `"12"` || got.Record.HolderID != "winner" || got.Record.Generation != 7 {
 		t.Fatalf("Load = %+v, %v", got, err)
 	}
-	page, err := s.List(ctx, "j", 50)
-	if err != nil || len(page.Records) != 1 || page.Next != "k" {
-		t.Fatalf("List = %+v, %v; want one record and cursor \"k\"", page, err)
+	page, err := s.List(ctx, `["j"]`, 50)
+	if err != nil || len(page.Entries) != 1 || page.Entries[0].Record == nil || page.Next != `["k"]` {
+		t.Fatalf("List = %+v, %v; want one record and cursor [\"k\"]", page, err)
 	}
 
 	calls := seenCalls(t, script)
@@ -139,6 +139,12 @@ func TestSDKWireFormat(t *testing.T) {
 		{"scan consistent", scan["ConsistentRead"], true},
 		{"scan limit", scan["Limit"], float64(50)},
 		{"scan start", scan["ExclusiveStartKey"], map[string]any{"database_key": map[string]any{"S": "j"}}},
+		{"scan one segment", scan["TotalSegments"], nil},
+		{"scan capacity", scan["ReturnConsumedCapacity"], "TOTAL"},
+		{"scan projection", scan["ProjectionExpression"], "#a0, #a1, #a2, #a3, #a4, #a5, #a6, #a7, #a8, #a9"},
+		{"scan projected names", scan["ExpressionAttributeNames"], map[string]any{"#a0": "database_key", "#a1": "holder_id",
+			"#a2": "principal", "#a3": "term", "#a4": "generation", "#a5": "acquired_at_ms", "#a6": "expires_at_ms",
+			"#a7": "released_at_ms", "#a8": "expiry_reported_ms", "#a9": "ver"}},
 	} {
 		g, _ := json.Marshal(tc.got)
 		w, _ := json.Marshal(tc.want)

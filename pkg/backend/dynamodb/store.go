@@ -17,9 +17,8 @@ import (
 )
 
 var (
-	_ lease.Store  = (*Store)(nil)
-	_ lease.Lister = (*Store)(nil)
-	_ API          = (*awsddb.Client)(nil)
+	_ lease.ListingStore = (*Store)(nil)
+	_ API                = (*awsddb.Client)(nil)
 )
 
 // API is the part of the DynamoDB client the store uses; *dynamodb.Client
@@ -36,8 +35,15 @@ const (
 	conditionReplace = attrVersion + " = :expected"
 )
 
-// DefaultRetryAfter is the hint attached to lease.Unavailable errors.
-const DefaultRetryAfter = time.Second
+// Defaults of Options.
+const (
+	// DefaultRetryAfter is the hint attached to lease.Unavailable errors.
+	DefaultRetryAfter = time.Second
+	// DefaultScanSegments is the parallel Scan's segment count.
+	DefaultScanSegments = 4
+	// maxScanSegments is DynamoDB's own limit on TotalSegments.
+	maxScanSegments = 1_000_000
+)
 
 // Options configure a Store. Table is required; the zero value of every
 // other field gives its default.
@@ -47,6 +53,9 @@ type Options struct {
 	Table string
 	// RetryAfter is the hint attached to lease.Unavailable errors.
 	RetryAfter time.Duration
+	// ScanSegments is how many segments List scans in parallel
+	// (DefaultScanSegments); 1 scans sequentially.
+	ScanSegments int
 }
 
 // Store is a lease.Store and lease.Lister on one table. It is safe for
@@ -68,6 +77,12 @@ func New(client API, opts Options) (*Store, error) {
 	}
 	if opts.RetryAfter <= 0 {
 		opts.RetryAfter = DefaultRetryAfter
+	}
+	switch {
+	case opts.ScanSegments <= 0:
+		opts.ScanSegments = DefaultScanSegments
+	case opts.ScanSegments > maxScanSegments:
+		return nil, fmt.Errorf("dynamodb store: ScanSegments %d is over DynamoDB's %d", opts.ScanSegments, maxScanSegments)
 	}
 	return &Store{api: client, table: opts.Table, opts: opts}, nil
 }

@@ -111,8 +111,18 @@ func TestRequestsCarryConditions(t *testing.T) {
 	if len(fake.gets) != 1 || !aws.ToBool(fake.gets[0].ConsistentRead) {
 		t.Errorf("Load: %d GetItems, want 1 with ConsistentRead", len(fake.gets))
 	}
-	if len(fake.scans) != 1 || !aws.ToBool(fake.scans[0].ConsistentRead) || aws.ToInt32(fake.scans[0].Limit) != 10 {
-		t.Errorf("List: %d Scans, want 1 with ConsistentRead and Limit 10", len(fake.scans))
+	if len(fake.scans) != DefaultScanSegments {
+		t.Errorf("List: %d Scans, want one per segment (%d)", len(fake.scans), DefaultScanSegments)
+	}
+	limits := 0
+	for _, in := range fake.scans {
+		limits += int(aws.ToInt32(in.Limit))
+		if !aws.ToBool(in.ConsistentRead) {
+			t.Errorf("Scan of segment %d without ConsistentRead", aws.ToInt32(in.Segment))
+		}
+	}
+	if limits != 10 {
+		t.Errorf("the segments' Limits add up to %d, want the page's 10", limits)
 	}
 }
 

@@ -308,3 +308,14 @@ func (s *Store) List(ctx context.Context, cursor string, limit int) (lease.Page,
 	}
 	return s.inner.List(ctx, cursor, limit)
 }
+
+// LoadState implements lease.StateStore. The sweep's state gets no faults:
+// it is no record, and the Service never touches it.
+func (s *Store) LoadState(ctx context.Context) ([]byte, lease.Version, error) {
+	return s.inner.LoadState(ctx)
+}
+
+// SaveState implements lease.StateStore, without faults (see LoadState).
+func (s *Store) SaveState(ctx context.Context, data []byte, expect lease.Version) (lease.Version, error) {
+	return s.inner.SaveState(ctx, data, expect)
+}

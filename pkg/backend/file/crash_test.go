@@ -47,7 +47,7 @@ func TestLeftoverTempFilesAreIgnored(t *testing.T) {
 		t.Fatalf("Load of a key with only a temporary file = %v, want ErrNotFound", err)
 	}
 	page, err := s.List(ctx, "", 10)
-	if err != nil || len(page.Records) != 1 || page.Records[0].Record != old {
+	if err != nil || len(page.Entries) != 1 || page.Entries[0].Key != "a/k" {
 		t.Fatalf("List = %+v, %v; want only the old record", page, err)
 	}
 	next := record("a/k", "next", 3)

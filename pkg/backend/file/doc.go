@@ -37,6 +37,17 @@
 // Reads take no lock: rename replaces the record atomically, so a reader
 // sees one complete version or the other.
 //
+// # Listing and the sweep's state
+//
+// List walks the tree in key order without reading any record: an entry's
+// tag is its file's inode, size and times from one lstat, and every write
+// renames a new file over the record, so every write changes the tag. A
+// symlink or special file in the tree is reported as unreadable, neither
+// followed nor opened, and the walk goes on. The sweep keeps its state in
+// DIR/.redlease-sweep/, one file per prefix, written like a record
+// (compare-and-swap under a lock, atomic rename); a prefix may not start
+// with that directory's name, nor with the lock directory's.
+//
 // # Versions
 //
 // A version is the hex SHA-256 of the stored bytes in double quotes, a
@@ -52,7 +63,8 @@
 // under the lock) when the stored record decodes. Bytes that do not decode,
 // a record whose database_key differs from its path, and anything in the
 // tree that is not a plain directory or regular file where one is expected
-// (a symlink, a FIFO) match lease.ErrCorrupt. An invalid key matches
+// (a symlink, a FIFO) match lease.ErrCorrupt; List reports those in the
+// tree in Page.Unreadable instead of failing. An invalid key matches
 // lease.ErrInvalid. Every failure of the file system itself (EIO, ENOSPC,
 // EACCES, a missing DIR, ...) is wrapped with lease.Unavailable and a
 // one-second retry hint: the client's right reaction is the same for all of

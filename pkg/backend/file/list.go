@@ -20,11 +20,13 @@ const defaultListLimit = 1000
 var errPageFull = errors.New("page full")
 
 // List implements lease.Lister. It walks the prefix tree in byte order of
-// database key (S3's listing order) and returns records whose key sorts
-// after cursor; Next is the last key returned when more records follow.
-// Temporary and other non-record files are skipped; a symlink or special
-// file where a record or directory could be is reported as corrupt rather
-// than silently hiding a lease from the sweep.
+// database key (S3's listing order) and returns the records whose key
+// sorts after cursor, without reading them: an entry's tag is its file's
+// identity, size and times (see fileTag), so the sweep reads only the files
+// that changed. Next is the last key returned when more records follow.
+// Temporary and other stray files are skipped; a symlink or special file in
+// the tree is reported as unreadable (never followed, never read) and the
+// walk goes on, so that one such file cannot hide the records after it.
 func (s *Store) List(ctx context.Context, cursor string, limit int) (lease.Page, error) {
 	page, err := s.list(ctx, cursor, limit)
 	if err != nil {
@@ -53,11 +55,22 @@ func (s *Store) list(ctx context.Context, cursor string, limit int) (lease.Page,
 	w := walker{ctx: ctx, cursor: cursor, limit: limit}
 	switch err := w.walk(top, ""); {
 	case errors.Is(err, errPageFull):
-		w.page.Next = w.page.Records[len(w.page.Records)-1].Record.DatabaseKey
+		w.page.Next = w.page.Entries[len(w.page.Entries)-1].Key
+		// What the walk passed after the last entry belongs to the next page.
+		w.bad = slices.DeleteFunc(w.bad, func(b badEntry) bool { return b.at > w.page.Next && !strings.HasPrefix(w.page.Next, b.at) })
 	case err != nil:
 		return lease.Page{}, err
 	}
+	for _, b := range w.bad {
+		w.page.Unreadable = append(w.page.Unreadable, b.Unreadable)
+	}
 	return w.page, nil
+}
+
+// badEntry is an unreadable object with its place in key order.
+type badEntry struct {
+	lease.Unreadable
+	at string
 }
 
 type walker struct {
@@ -65,6 +78,7 @@ type walker struct {
 	cursor string
 	limit  int
 	page   lease.Page
+	bad    []badEntry
 }
 
 // entry is one directory entry placed in key order.
@@ -80,7 +94,7 @@ const (
 	kindSkip   entryKind = iota // temporary files and strays
 	kindRecord                  // a regular file named "seg.lease.json"
 	kindDir                     // a directory that may hold records
-	kindBad                     // a symlink or special file that could stand for either
+	kindBad                     // a symlink, or a special file named like a record
 )
 
 // classify places a directory entry. Ordering a directory by name+"/" and a
@@ -103,8 +117,10 @@ func classify(e fs.DirEntry) entry {
 		return entry{name: name, kind: kindSkip}
 	case isRecordName:
 		return entry{name: name, order: seg, kind: kindBad}
+	case t&fs.ModeSymlink != 0:
+		return entry{name: name, order: dirOrder(name), kind: kindBad} // it could stand for a directory
 	default:
-		return entry{name: name, order: dirOrder(name), kind: kindBad}
+		return entry{name: name, kind: kindSkip} // a special file that cannot hold records
 	}
 }
 
@@ -132,6 +148,10 @@ func (w *walker) walk(dir *os.Root, keyPrefix string) error {
 			if errors.Is(err, errAbsent) {
 				continue
 			}
+			if errors.Is(err, lease.ErrCorrupt) { // swapped for a link or file since it was read
+				w.bad = append(w.bad, badEntry{lease.Unreadable{Key: keyPrefix + e.name, Err: err}, at})
+				continue
+			}
 			if err != nil {
 				return fmt.Errorf("directory %q: %w", at, err)
 			}
@@ -144,28 +164,35 @@ func (w *walker) walk(dir *os.Root, keyPrefix string) error {
 			if at <= w.cursor {
 				continue
 			}
-			if len(w.page.Records) == w.limit {
+			if len(w.page.Entries) == w.limit {
 				return errPageFull
 			}
-			data, err := readRecordFile(dir, e.name)
-			if errors.Is(err, errAbsent) {
+			fi, err := dir.Lstat(e.name)
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+				continue // removed since the directory was read
+			case err != nil:
+				w.bad = append(w.bad, badEntry{lease.Unreadable{Key: at, Err: unavailable(err)}, at})
+				continue
+			case !fi.Mode().IsRegular():
+				w.bad = append(w.bad, badEntry{lease.Unreadable{Key: at, Err: corruptf("record %q is %s", keyPrefix+e.name, describeMode(fi.Mode()))}, at})
 				continue
 			}
-			var v lease.Versioned
-			if err == nil {
-				v, err = decodeVersioned(at, data)
-			}
-			if errors.Is(err, lease.ErrCorrupt) {
-				w.page.Unreadable = append(w.page.Unreadable, at)
-				continue
-			}
-			if err != nil {
-				return fmt.Errorf("record %q: %w", at, err)
-			}
-			w.page.Records = append(w.page.Records, v)
+			w.page.Entries = append(w.page.Entries, lease.Entry{Key: at, Tag: fileTag(fi)})
 		case kindBad:
 			if at > w.cursor || strings.HasPrefix(w.cursor, at) {
-				return corruptf("%q in the lease tree is a symlink or special file", keyPrefix+e.name)
+				what := "a symlink"
+				if fi, err := dir.Lstat(e.name); err == nil {
+					what = describeMode(fi.Mode())
+				}
+				key := keyPrefix + e.name
+				if seg, ok := recordKeySegment(e.name); ok {
+					key = keyPrefix + seg
+				}
+				w.bad = append(w.bad, badEntry{lease.Unreadable{
+					Key: key,
+					Err: corruptf("%q in the lease tree is %s; it is neither read nor followed", keyPrefix+e.name, what),
+				}, at})
 			}
 		}
 	}

@@ -26,11 +26,11 @@ func listAll(t *testing.T, s lease.Lister, cursor string, limit int) (keys []str
 			t.Fatalf("List(%q, %d): %v", cursor, limit, err)
 		}
 		pages++
-		if len(page.Records) > limit {
-			t.Fatalf("List(%q, %d) returned %d records", cursor, limit, len(page.Records))
+		if len(page.Entries) > limit {
+			t.Fatalf("List(%q, %d) returned %d entries", cursor, limit, len(page.Entries))
 		}
-		for _, v := range page.Records {
-			keys = append(keys, v.Record.DatabaseKey)
+		for _, e := range page.Entries {
+			keys = append(keys, e.Key)
 		}
 		if page.Next == "" {
 			return keys, pages
@@ -83,7 +83,7 @@ func TestListEmptyAndVersions(t *testing.T) {
 	t.Parallel()
 	s := file.New(file.Options{Dir: t.TempDir()})
 	page, err := s.List(context.Background(), "", 0)
-	if err != nil || len(page.Records) != 0 || page.Next != "" {
+	if err != nil || len(page.Entries) != 0 || page.Next != "" {
 		t.Fatalf("List of an empty store = %+v, %v", page, err)
 	}
 	v, err := s.Create(context.Background(), record("k", "h", 1))
@@ -91,8 +91,15 @@ func TestListEmptyAndVersions(t *testing.T) {
 		t.Fatal(err)
 	}
 	page, err = s.List(context.Background(), "", 0)
-	if err != nil || len(page.Records) != 1 || page.Records[0].Version != v || page.Next != "" {
-		t.Fatalf("List = %+v, %v; want one record at %s", page, err, v)
+	if err != nil || len(page.Entries) != 1 || page.Entries[0].Key != "k" || page.Entries[0].Tag == "" || page.Next != "" {
+		t.Fatalf("List = %+v, %v; want one tagged entry", page, err)
+	}
+	// The listing reads no record: its entries carry a tag, not a version.
+	if e := page.Entries[0]; e.Version != "" || e.Record != nil {
+		t.Errorf("entry %+v carries a version or record; the file listing only stats", e)
+	}
+	if got := s.ContentVersion(record("k", "h", 1)); got != v {
+		t.Errorf("ContentVersion = %s, the stored version is %s", got, v)
 	}
 }
 

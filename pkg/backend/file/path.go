@@ -44,8 +44,8 @@ func splitPrefix(prefix string) ([]string, error) {
 			return nil, fmt.Errorf("file: prefix %q: a segment is longer than %d bytes", prefix, maxNameBytes)
 		}
 	}
-	if dirs[0] == lockDirName {
-		return nil, fmt.Errorf("file: prefix %q: %q is reserved for lock files", prefix, lockDirName)
+	if dirs[0] == lockDirName || dirs[0] == stateDirName {
+		return nil, fmt.Errorf("file: prefix %q: %q is reserved for the store's own files", prefix, dirs[0])
 	}
 	return dirs, nil
 }

@@ -11,9 +11,8 @@ import (
 )
 
 var (
-	_ lease.Store        = (*Store)(nil)
-	_ lease.Lister       = (*Store)(nil)
-	_ lease.ListingStore = (*Store)(nil)
+	_ lease.ListingStore     = (*Store)(nil)
+	_ lease.ContentVersioner = (*Store)(nil)
 )
 
 // Store keeps lease records in a directory. It is safe for concurrent use,

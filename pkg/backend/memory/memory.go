@@ -15,10 +15,7 @@ import (
 	"github.com/redlease/redlease/pkg/lease"
 )
 
-var (
-	_ lease.Store  = (*Store)(nil)
-	_ lease.Lister = (*Store)(nil)
-)
+var _ lease.ListingStore = (*Store)(nil)
 
 type object struct {
 	data    []byte
@@ -30,6 +27,7 @@ type Store struct {
 	mu      sync.Mutex
 	objects map[string]object
 	seq     uint64
+	state   *object // the sweep's state, nil until saved
 }
 
 // Options tune a Store. There is nothing to tune yet: the struct gives New
@@ -88,7 +86,8 @@ func (s *Store) write(ctx context.Context, rec lease.Record, expect lease.Versio
 }
 
 // List implements lease.Lister in key order; the cursor is the last key of
-// the previous page.
+// the previous page. Entries carry their records, decoded from the stored
+// bytes; bytes that do not decode are reported as unreadable.
 func (s *Store) List(ctx context.Context, cursor string, limit int) (lease.Page, error) {
 	if err := ctx.Err(); err != nil {
 		return lease.Page{}, lease.Unavailable(err, 0)
@@ -97,6 +96,7 @@ func (s *Store) List(ctx context.Context, cursor string, limit int) (lease.Page,
 		limit = 1000
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	keys := make([]string, 0, len(s.objects))
 	for k := range s.objects {
 		if strings.Compare(k, cursor) > 0 {
@@ -106,20 +106,47 @@ func (s *Store) List(ctx context.Context, cursor string, limit int) (lease.Page,
 	slices.Sort(keys)
 	var page lease.Page
 	for _, k := range keys {
-		if len(page.Records) == limit {
-			page.Next = page.Records[len(page.Records)-1].Record.DatabaseKey
+		if len(page.Entries) == limit {
+			page.Next = page.Entries[len(page.Entries)-1].Key
 			break
 		}
 		obj := s.objects[k]
 		rec, err := lease.DecodeRecord(obj.data)
 		if err != nil {
-			page.Unreadable = append(page.Unreadable, k)
+			page.Unreadable = append(page.Unreadable, lease.Unreadable{Key: k, Err: err})
 			continue
 		}
-		page.Records = append(page.Records, lease.Versioned{Record: rec, Version: obj.version})
+		page.Entries = append(page.Entries, lease.Entry{Key: k, Tag: string(obj.version), Version: obj.version, Record: &rec})
 	}
-	s.mu.Unlock()
 	return page, nil
+}
+
+// LoadState implements lease.StateStore.
+func (s *Store) LoadState(ctx context.Context) ([]byte, lease.Version, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, "", lease.Unavailable(err, 0)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == nil {
+		return nil, "", fmt.Errorf("load sweep state: %w", lease.ErrNotFound)
+	}
+	return slices.Clone(s.state.data), s.state.version, nil
+}
+
+// SaveState implements lease.StateStore.
+func (s *Store) SaveState(ctx context.Context, data []byte, expect lease.Version) (lease.Version, error) {
+	if err := ctx.Err(); err != nil {
+		return "", lease.Unavailable(err, 0)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if (s.state != nil) != (expect != "") || (s.state != nil && s.state.version != expect) {
+		return "", fmt.Errorf("save sweep state: %w", &lease.PreconditionError{})
+	}
+	v := s.nextVersion()
+	s.state = &object{data: slices.Clone(data), version: v}
+	return v, nil
 }
 
 // Raw returns the stored bytes of a key, for tests that compare what RedDB

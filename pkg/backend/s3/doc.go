@@ -16,8 +16,22 @@
 //     no HEAD is needed and the pair is always consistent.
 //   - Create: one PutObject with If-None-Match: *.
 //   - Replace: one PutObject with If-Match: <etag>.
-//   - List: ListObjectsV2 under the prefix (the continuation token is the
-//     cursor), then a bounded number of concurrent GetObjects for the page.
+//   - List: one ListObjectsV2 under the prefix per page and nothing else:
+//     each entry's tag and version is the ETag the listing returns, so the
+//     sweep reads (GetObject) only the objects whose ETag it has not seen.
+//     The cursor is the last object key of the page, sent back as
+//     StartAfter: a plain key that stays valid across runs, where a
+//     continuation token is opaque and need not.
+//   - LoadState / SaveState: one GetObject / conditional PutObject of the
+//     sweep's state object, Options.StateKey, by default
+//     "redlease-sweep/" + prefix + "state": outside the prefix, so that
+//     neither the API's role nor a listing of the prefix ever meets it.
+//
+// ContentVersion is the MD5 of a record's bytes in quotes, the ETag S3
+// gives a single-part upload without SSE-KMS or SSE-C, which is how the
+// store writes: the sweep uses it to prove, without a read, that an object
+// still holds the record it read in an earlier run. In a bucket encrypted
+// with SSE-KMS no ETag is an MD5, nothing is proven, and the sweep reads.
 //
 // # Errors
 //
@@ -35,7 +49,10 @@
 // Throttling (503 SlowDown, 429), other 5xx, 408, timeouts and transport
 // failures are lease.Unavailable. Auth failures (403), a missing bucket and
 // malformed requests are returned as plain errors: retrying will not help,
-// and the operator has to see them.
+// and the operator has to see them. (A role without s3:ListBucket on an
+// object gets 403, not 404, when the object does not exist; LoadState
+// returns that 403 as it is, and the sweep tells "missing" from "denied"
+// by creating the state with If-None-Match.)
 //
 // The SDK's retryer may resend a conditional write after an ambiguous
 // failure (a 500 or a timeout after S3 applied it); the resend then answers

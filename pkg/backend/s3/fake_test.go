@@ -39,6 +39,7 @@ type fakeS3 struct {
 
 	mu      sync.Mutex
 	objects map[string]fakeObject
+	sorted  []string          // the keys of objects in byte order
 	commits map[string]uint64 // writes committed per key, to detect overlap
 	puts    []*awss3.PutObjectInput
 	bodies  [][]byte // the body of each entry of puts
@@ -56,6 +57,11 @@ type fakeS3 struct {
 	uploadSeq    int
 	aborts       int
 	discardParts bool
+	// unrecorded stops the fake keeping every request (benchmarks).
+	unrecorded bool
+	// getErr, when set, answers GetObject of the object keys it names with
+	// their error, every time.
+	getErr map[string]error
 }
 
 type fakeObject struct {
@@ -81,11 +87,18 @@ func (f *fakeS3) remove(key string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	delete(f.objects, key)
+	if i, ok := slices.BinarySearch(f.sorted, key); ok {
+		f.sorted = slices.Delete(f.sorted, i, i+1)
+	}
 }
 
 func (f *fakeS3) commitLocked(key string, data []byte) string {
 	sum := md5.Sum(data)
 	etag := `"` + hex.EncodeToString(sum[:]) + `"`
+	if _, ok := f.objects[key]; !ok {
+		i, _ := slices.BinarySearch(f.sorted, key)
+		f.sorted = slices.Insert(f.sorted, i, key)
+	}
 	f.objects[key] = fakeObject{data: slices.Clone(data), etag: etag}
 	f.commits[key]++
 	return etag
@@ -103,9 +116,14 @@ func (f *fakeS3) GetObject(ctx context.Context, in *awss3.GetObjectInput, _ ...f
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.gets = append(f.gets, in)
+	if !f.unrecorded {
+		f.gets = append(f.gets, in)
+	}
 	if aws.ToString(in.Bucket) != f.bucket {
 		return nil, s3Error("GetObject", http.StatusNotFound, "NoSuchBucket")
+	}
+	if err := f.getErr[aws.ToString(in.Key)]; err != nil {
+		return nil, err
 	}
 	obj, ok := f.objects[aws.ToString(in.Key)]
 	if !ok {
@@ -132,8 +150,10 @@ func (f *fakeS3) PutObject(ctx context.Context, in *awss3.PutObjectInput, _ ...f
 	}
 	key := aws.ToString(in.Key)
 	f.mu.Lock()
-	f.puts = append(f.puts, in)
-	f.bodies = append(f.bodies, data)
+	if !f.unrecorded {
+		f.puts = append(f.puts, in)
+		f.bodies = append(f.bodies, data)
+	}
 	started := f.commits[key]
 	f.mu.Unlock()
 	// The upload is in flight: let other writers run.
@@ -187,7 +207,9 @@ func (f *fakeS3) ListObjectsV2(ctx context.Context, in *awss3.ListObjectsV2Input
 func (f *fakeS3) list(in *awss3.ListObjectsV2Input) (*awss3.ListObjectsV2Output, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.lists = append(f.lists, in)
+	if !f.unrecorded {
+		f.lists = append(f.lists, in)
+	}
 	if aws.ToString(in.Bucket) != f.bucket {
 		return nil, s3Error("ListObjectsV2", http.StatusNotFound, "NoSuchBucket")
 	}
@@ -203,18 +225,15 @@ func (f *fakeS3) list(in *awss3.ListObjectsV2Input) (*awss3.ListObjectsV2Output,
 	if in.MaxKeys == nil || maxKeys > 1000 {
 		maxKeys = 1000
 	}
-	var keys []string
-	for k := range f.objects {
-		if strings.HasPrefix(k, aws.ToString(in.Prefix)) && k > after {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys) // S3 lists in UTF-8 byte order, as Go compares strings
+	prefix := aws.ToString(in.Prefix)
+	start, _ := slices.BinarySearch(f.sorted, max(after+"\x00", prefix))
 	out := &awss3.ListObjectsV2Output{IsTruncated: aws.Bool(false)}
-	for i, k := range keys {
-		if i == maxKeys {
+	for i := start; i < len(f.sorted) && strings.HasPrefix(f.sorted[i], prefix); i++ {
+		k := f.sorted[i]
+		if len(out.Contents) == maxKeys {
+			// S3 lists in UTF-8 byte order, as Go compares strings.
 			out.IsTruncated = aws.Bool(true)
-			out.NextContinuationToken = aws.String(base64.RawURLEncoding.EncodeToString([]byte(keys[i-1])))
+			out.NextContinuationToken = aws.String(base64.RawURLEncoding.EncodeToString([]byte(f.sorted[i-1])))
 			break
 		}
 		obj := f.objects[k]

@@ -17,9 +17,9 @@ import (
 )
 
 var (
-	_ lease.Store  = (*Store)(nil)
-	_ lease.Lister = (*Store)(nil)
-	_ API          = (*awss3.Client)(nil)
+	_ lease.ListingStore     = (*Store)(nil)
+	_ lease.ContentVersioner = (*Store)(nil)
+	_ API                    = (*awss3.Client)(nil)
 )
 
 // API is the part of the S3 client the store uses; *s3.Client satisfies it,
@@ -33,7 +33,6 @@ type API interface {
 // Defaults of Options.
 const (
 	DefaultPrefix          = lease.DefaultPrefix
-	DefaultListConcurrency = 16
 	DefaultConflictRetries = 3
 	DefaultConflictBackoff = 20 * time.Millisecond
 	DefaultRetryAfter      = time.Second
@@ -51,8 +50,9 @@ type Options struct {
 	Bucket string
 	// Prefix is put before every object name; DefaultPrefix when empty.
 	Prefix string
-	// ListConcurrency bounds the GetObjects one List page runs at once.
-	ListConcurrency int
+	// StateKey is the object that holds the sweep's state; empty means
+	// DefaultStateKey(Prefix). It must lie outside Prefix.
+	StateKey string
 	// ConflictRetries is how often a conditional write answered with 409
 	// ConditionalRequestConflict is resent before it counts as a lost race.
 	// Negative disables the retries.
@@ -88,8 +88,11 @@ func New(client API, opts Options) (*Store, error) {
 	if opts.Prefix == "" {
 		opts.Prefix = DefaultPrefix
 	}
-	if opts.ListConcurrency <= 0 {
-		opts.ListConcurrency = DefaultListConcurrency
+	if opts.StateKey == "" {
+		opts.StateKey = DefaultStateKey(opts.Prefix)
+	}
+	if strings.HasPrefix(opts.StateKey, opts.Prefix) {
+		return nil, fmt.Errorf("s3 store: state key %q lies inside the lease prefix %q", opts.StateKey, opts.Prefix)
 	}
 	switch {
 	case opts.ConflictRetries == 0:

@@ -82,7 +82,7 @@ func TestNewOptions(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	want := Options{Bucket: "b", Prefix: DefaultPrefix, ListConcurrency: DefaultListConcurrency,
+	want := Options{Bucket: "b", Prefix: DefaultPrefix, StateKey: "redlease-sweep/leases/state",
 		ConflictRetries: 0, ConflictBackoff: DefaultConflictBackoff, RetryAfter: DefaultRetryAfter}
 	if s.opts != want {
 		t.Errorf("options in force %+v, want %+v", s.opts, want)
@@ -93,6 +93,12 @@ func TestNewOptions(t *testing.T) {
 	for name, build := range map[string]func() (*Store, error){
 		"nil client": func() (*Store, error) { return New(nil, Options{Bucket: "b"}) },
 		"no bucket":  func() (*Store, error) { return New(newFakeS3("b"), Options{}) },
+		"state key inside the prefix": func() (*Store, error) {
+			return New(newFakeS3("b"), Options{Bucket: "b", StateKey: "leases/state"})
+		},
+		"prefix that contains the default state key": func() (*Store, error) {
+			return New(newFakeS3("b"), Options{Bucket: "b", Prefix: "redlease-"})
+		},
 	} {
 		if _, err := build(); err == nil {
 			t.Errorf("New with %s succeeded, want an error", name)

@@ -1,0 +1,26 @@
+package dynamodb
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/redlease/redlease/pkg/sweep"
+	"github.com/redlease/redlease/pkg/sweep/sweeptest"
+)
+
+// BenchmarkSweepSteady is `make bench-sweep`'s in-process row for
+// DynamoDB: the real store and sweep over the request-counting fake table,
+// which bills read units as DynamoDB does, in the steady state of
+// sweeptest, at each of sweeptest.Sizes.
+func BenchmarkSweepSteady(b *testing.B) {
+	for _, n := range sweeptest.Sizes {
+		var st *sweeptest.Steady
+		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
+			sweeptest.Bench(b, sweeptest.Once(&st, func() *sweeptest.Steady {
+				s, fake := newTestStore(b)
+				fake.unrecorded = true
+				return sweeptest.New(b, s, fake.Take, n, sweep.Config{})
+			}), sweeptest.Columns{List: "Scan", Read: "GetItem", Write: "PutItem"})
+		})
+	}
+}

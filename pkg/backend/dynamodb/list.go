@@ -24,7 +24,7 @@ const defaultScanLimit = 1000
 // member a later record gains) would be erased by the mark; a test holds
 // this list to encodeItem.
 var listedAttrs = []string{attrKey, attrHolder, attrPrincipal, attrTerm, attrGeneration, attrAcquiredAt,
-	attrExpiresAt, attrReleasedAt, attrExpiryReported, attrVersion}
+	attrExpiresAt, attrReleasedAt, attrExpiryReported, attrTTL, attrVersion}
 
 // listProjection names listedAttrs, and not write_id: what the sweep does
 // not read need not cross the network. It does not lower the read units,

@@ -127,6 +127,7 @@ LAMBDA_HOST := $(foreach f,$(FUNCTIONS),$(LAMBDA_DIR)/$(HOST_ARCH)/$(f)/bootstra
 test-e2e: $(LAMBDA_HOST) build $(INFRA_CDK_STAMP) $(INFRA_APP) ## deploy the real stack (both storage variants) on MiniStack and drive it end to end
 	REDLEASE_E2E_CDK=$(INFRA_CDK) REDLEASE_E2E_CDK_APP=$(INFRA_APP) \
 	REDLEASE_E2E_LAMBDA_DIR=$(CURDIR)/$(LAMBDA_DIR)/$(HOST_ARCH) REDLEASE_E2E_CLI=$(CURDIR)/bin/redlease \
+	REDDB_BIN=$$(scripts/ensure-reddb.sh) FAKETIME_LIB=$$(scripts/ensure-faketime.sh) \
 	  bash localstack/with-ministack.sh $(GO) test -tags e2e -count=1 -timeout 20m ./test/e2e/
 
 .PHONY: bench

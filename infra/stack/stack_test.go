@@ -1155,6 +1155,39 @@ func TestRedDBEndpoint(t *testing.T) {
 			if hasBucket != (v.stack.Props.Storage == StorageDynamoDB) {
 				t.Errorf("output %s present = %v", OutputRedDBBucket, hasBucket)
 			}
+			// An auth-NONE URL answers only what the function's resource
+			// policy makes public, and URLs created since October 2025 need
+			// lambda:InvokeFunction (through the URL only) beside
+			// lambda:InvokeFunctionUrl. MiniStack does not evaluate either
+			// for unsigned requests, so the end-to-end test cannot see them
+			// missing: this is where they are checked.
+			want := map[string]bool{"lambda:InvokeFunctionUrl": false, "lambda:InvokeFunction": false}
+			for _, perm := range resources(v.doc, "AWS::Lambda::Permission") {
+				p := props(perm)
+				if p["Principal"] != "*" {
+					continue
+				}
+				action, _ := p["Action"].(string)
+				if _, ok := want[action]; !ok {
+					t.Errorf("public permission for %s: %v", action, p)
+					continue
+				}
+				fn := mustJSON(p["FunctionName"])
+				if !strings.Contains(fn, fnLogicalID(v, FnRedDB)) && !strings.Contains(fn, "RedDBLive") {
+					t.Errorf("public %s on %s, want the reddb function only", action, fn)
+				}
+				scoped := (action == "lambda:InvokeFunctionUrl" && p["FunctionUrlAuthType"] == "NONE") ||
+					(action == "lambda:InvokeFunction" && p["InvokedViaFunctionUrl"] == true)
+				if !scoped {
+					t.Errorf("public %s not scoped to the function URL: %v", action, p)
+				}
+				want[action] = true
+			}
+			for action, found := range want {
+				if !found {
+					t.Errorf("no public %s permission for the function URL", action)
+				}
+			}
 		})
 	}
 }

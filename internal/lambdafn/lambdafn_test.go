@@ -25,6 +25,19 @@ func event(t *testing.T, name string) []byte {
 	return b
 }
 
+// sampleTokens writes a tokens document with the sample events' bearer
+// token (events/reddb-*.json), as the deployed RedDB function gets one
+// from its tokens bucket, and returns its path.
+func sampleTokens(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	doc := `{"tokens":[{"name":"sample-reddb","sha256":"` + auth.Hash("eyJhbGciOiJIUzI1NiJ9.c2FtcGxl.c2lnbmF0dXJl") + `","prefixes":[""]}]}`
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 type response struct {
 	StatusCode int               `json:"statusCode"`
 	Headers    map[string]string `json:"headers"`
@@ -120,9 +133,9 @@ func TestFunctionsAreTheRoutesFunctionsAndTheSweep(t *testing.T) {
 // is refused on a function that serves every route and served on "admin".
 func TestOnlyTheAdminFunctionBreaksGlass(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir, tokens := t.TempDir(), sampleTokens(t)
 	getenv := func(k string) string {
-		return map[string]string{"REDLEASE_BACKEND": "file", "REDLEASE_DATA_DIR": dir}[k]
+		return map[string]string{"REDLEASE_BACKEND": "file", "REDLEASE_DATA_DIR": dir, "REDLEASE_TOKENS_FILE": tokens}[k]
 	}
 	build := func(fn string) lambda.Handler {
 		a, err := BuildAPI(context.Background(), getenv, &bytes.Buffer{}, fn)
@@ -191,9 +204,9 @@ func TestBuildLoadsBearerTokens(t *testing.T) {
 // none of the RedDB face.
 func TestRedDBFunctionServesOnlyItsFace(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir, tokens := t.TempDir(), sampleTokens(t)
 	getenv := func(k string) string {
-		return map[string]string{"REDLEASE_BACKEND": "file", "REDLEASE_DATA_DIR": dir}[k]
+		return map[string]string{"REDLEASE_BACKEND": "file", "REDLEASE_DATA_DIR": dir, "REDLEASE_TOKENS_FILE": tokens}[k]
 	}
 	build := func(fn string) lambda.Handler {
 		a, err := BuildAPI(context.Background(), getenv, &bytes.Buffer{}, fn)
@@ -211,5 +224,56 @@ func TestRedDBFunctionServesOnlyItsFace(t *testing.T) {
 	}
 	if r := invoke(t, red, event(t, "reddb-head-lease.json")); r.StatusCode != 404 || r.Headers["Content-Length"] != "0" {
 		t.Errorf("HEAD of an absent lease object = %d %v, want 404 with Content-Length: 0", r.StatusCode, r.Headers)
+	}
+}
+
+// The reddb function's URL has no IAM in front (auth type NONE): a
+// request without a bearer token, or with one the tokens document does
+// not hold, is refused 401 with a bearer challenge, and writes nothing.
+func TestRedDBFunctionRefusesUnauthenticated(t *testing.T) {
+	t.Parallel()
+	dir, tokens := t.TempDir(), sampleTokens(t)
+	getenv := func(k string) string {
+		return map[string]string{"REDLEASE_BACKEND": "file", "REDLEASE_DATA_DIR": dir, "REDLEASE_TOKENS_FILE": tokens}[k]
+	}
+	a, err := BuildAPI(context.Background(), getenv, &bytes.Buffer{}, api.FnRedDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := lambda.NewHandler(a.Handle)
+	for _, c := range []struct {
+		name, authorization, challenge string
+	}{
+		{"no token", "", `Bearer realm="redlease"`},
+		{"unknown token", "Bearer guessed-0123456789", `Bearer realm="redlease", error="invalid_token"`},
+	} {
+		for _, name := range []string{"reddb-put-data.json", "reddb-get-data.json", "reddb-head-lease.json", "reddb-list.json"} {
+			var ev map[string]any
+			if err := json.Unmarshal(event(t, name), &ev); err != nil {
+				t.Fatal(err)
+			}
+			headers := ev["headers"].(map[string]any)
+			delete(headers, "authorization")
+			if c.authorization != "" {
+				headers["authorization"] = c.authorization
+			}
+			payload, err := json.Marshal(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := invoke(t, h, payload); r.StatusCode != 401 || r.Headers["WWW-Authenticate"] != c.challenge {
+				t.Errorf("%s, %s: %d %v %s; want 401 with the challenge %s", c.name, name, r.StatusCode, r.Headers, r.Body, c.challenge)
+			}
+		}
+	}
+	// The file backend makes its directories at start-up; no object is in them.
+	err = filepath.WalkDir(dir, func(path string, e os.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			t.Errorf("a refused request stored %s", path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

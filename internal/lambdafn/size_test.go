@@ -48,8 +48,9 @@ func putEvent(t testing.TB, n int) []byte {
 // the measured sizes and the largest body an event could carry at all.
 func TestMaxObjectFitsAnInvocation(t *testing.T) {
 	t.Parallel()
+	dir, tokens := t.TempDir(), sampleTokens(t)
 	getenv := func(k string) string {
-		return map[string]string{"REDLEASE_BACKEND": "file", "REDLEASE_DATA_DIR": t.TempDir()}[k]
+		return map[string]string{"REDLEASE_BACKEND": "file", "REDLEASE_DATA_DIR": dir, "REDLEASE_TOKENS_FILE": tokens}[k]
 	}
 	a, err := BuildAPI(context.Background(), getenv, &bytes.Buffer{}, api.FnRedDB)
 	if err != nil {

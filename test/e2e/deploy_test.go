@@ -57,16 +57,21 @@ func deploy(ctx context.Context, t *testing.T, emu *emulator, storage string) *d
 	if d.dir, err = os.MkdirTemp("", d.stack+"-"); err != nil {
 		t.Fatal(err)
 	}
-	end := phases.start(t, d.scope, "cdk deploy")
-	err = emu.cdk(ctx, t, d.dir, "deploy", "deploy",
+	args := []string{"deploy",
 		"--app", harness.cdkApp,
 		"--output", filepath.Join(d.dir, "cdk.out"),
 		"--require-approval", "never",
-		"-c", "storage="+storage,
-		"-c", "stackName="+d.stack,
-		"-c", "lambdaDir="+harness.lambdaDir,
-		"-c", "emulator="+emu.context,
-	)
+		"-c", "storage=" + storage,
+		"-c", "stackName=" + d.stack,
+		"-c", "lambdaDir=" + harness.lambdaDir,
+		"-c", "emulator=" + emu.context,
+	}
+	if emu.iam {
+		// A tenant's caller policy, which only IAM enforcement can test.
+		args = append(args, "-c", "tenantPrefixes="+tenantPrefix)
+	}
+	end := phases.start(t, d.scope, "cdk deploy")
+	err = emu.cdk(ctx, t, d.dir, "deploy", args...)
 	// Registered even when the deploy failed: a half-created stack is torn
 	// down too.
 	t.Cleanup(func() { d.destroy(t) })

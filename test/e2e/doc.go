@@ -3,7 +3,9 @@
 // API Gateway HTTP API, S3, DynamoDB, EventBridge, SQS, IAM and
 // CloudFormation, and drives it only through its public faces: the Go
 // client, the redlease CLI and curl --aws-sigv4 against the stack's API URL,
-// the stack's event bus, and its lease storage.
+// a stock RedDB (internal/reddbtest) against the RedDB function's URL with
+// a bearer token from the stack's tokens bucket, the stack's event bus, and
+// its storage.
 //
 // localstack/with-ministack.sh starts two MiniStack instances (one without
 // IAM enforcement, one with AUTH=true behind HTTPS) and hands their

@@ -63,6 +63,7 @@ func plainChecks(ctx context.Context, t *testing.T, d *deployment) {
 	run(t, d, "cli", func() { cliSession(ctx, t, d, "test", "test") })
 	run(t, d, "curl --aws-sigv4", func() { curlSession(ctx, t, d, &signer{"test", "test"}) })
 	run(t, d, "contention", func() { contention(ctx, t, d, rootCredentials, racers, rounds) })
+	run(t, d, "reddb (function url)", func() { reddbSession(ctx, t, d, rootCredentials) })
 	run(t, d, "sweep (schedule)", func() {
 		// rate(1 minute) counts from the rule's creation during the deploy.
 		wctx, cancel := context.WithTimeout(ctx, 150*time.Second)

@@ -93,6 +93,8 @@ func iamChecks(ctx context.Context, t *testing.T, d *deployment) {
 	run(t, d, "go client (policy)", func() { goClientSession(ctx, t, d, caller.creds()) })
 	run(t, d, "cli (policy)", func() { cliSession(ctx, t, d, caller.accessKey, caller.secret) })
 	run(t, d, "curl (policy)", func() { curlSession(ctx, t, d, &signer{caller.accessKey, caller.secret}) })
+	run(t, d, "reddb (function url)", func() { reddbSession(ctx, t, d, caller.creds()) })
+	run(t, d, "tenant policy", func() { tenantScope(ctx, t, d) })
 	in := d.subscribe(ctx, t)
 	invokedSweep(ctx, t, d, in, caller.creds())
 }

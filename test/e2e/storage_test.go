@@ -191,3 +191,42 @@ func (d *deployment) checkStorageRetained(ctx context.Context, t *testing.T) {
 		t.Errorf("%s storage of %s gone after destroy (it is retained): %v", d.storage, d.stack, err)
 	}
 }
+
+// itemJSON renders key's DynamoDB item as the lease record's JSON object:
+// its record attributes (strings as strings, numbers as numbers), without
+// the backend's own bookkeeping (ver, write_id).
+func (d *deployment) itemJSON(ctx context.Context, t *testing.T, key string) []byte {
+	t.Helper()
+	it, ok := d.item(ctx, t, key)
+	if !ok {
+		t.Fatalf("no item for %s", key)
+	}
+	fields := map[string]json.RawMessage{}
+	for name, v := range it {
+		if name == "ver" || name == "write_id" {
+			continue
+		}
+		switch v := v.(type) {
+		case *ddbtypes.AttributeValueMemberS:
+			b, err := json.Marshal(v.Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fields[name] = b
+		case *ddbtypes.AttributeValueMemberN:
+			fields[name] = json.RawMessage(v.Value)
+		default:
+			t.Fatalf("item %s: attribute %s is %T, want S or N", key, name, v)
+		}
+	}
+	if _, ok := fields["released_at_ms"]; ok {
+		// The object form of a released marker (pkg/lease's EncodeRecord):
+		// the holder moves to released_holder_id, holder_id is empty.
+		fields["released_holder_id"], fields["holder_id"] = fields["holder_id"], json.RawMessage(`""`)
+	}
+	b, err := json.Marshal(fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -152,6 +152,16 @@ func (f *Face) Serve(ctx context.Context, req api.Request) (resp api.Response) {
 		resp = finish(req, resp, out.code)
 		f.record(req, out, resp.Status, start, stats)
 	}()
+	// Every transport establishes the principal before the face (a bearer
+	// token, or lease.Anonymous on the open local server): a request
+	// without one, no token or a refused one, is answered 401 before its
+	// path is read or storage touched. The deployed function URL has no
+	// other gate (auth type NONE).
+	p := req.Principal
+	if p.Name == "" {
+		return f.fail(req.RequestID, &out, api.Unauthenticated(req))
+	}
+	out.principal = p.Name
 	r, err := f.dec.decode(req)
 	if err != nil {
 		return f.fail(req.RequestID, &out, err)
@@ -160,14 +170,6 @@ func (f *Face) Serve(ctx context.Context, req api.Request) (resp api.Response) {
 	if r.class == classList {
 		out.key = r.listPrefix
 	}
-	p := req.Principal
-	if p.Name == "" {
-		// Until every transport establishes principals (#10's
-		// authentication), an unauthenticated request is the open local
-		// server's, as in the JSON API.
-		p = lease.Anonymous
-	}
-	out.principal = p.Name
 	switch r.class {
 	case classLease:
 		resp, err = f.leaseObject(ctx, req, r, p)

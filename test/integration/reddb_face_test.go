@@ -53,7 +53,14 @@ func TestIntegrationRedDBFace(t *testing.T) {
 			key := uniqueKey("clusters/dev/data.rdb")
 			dir := strings.TrimSuffix(key, "data.rdb")
 			leaseURL := srv.URL + "/v1/reddb/" + wire.LeasePrefix(cfg) + key + lease.ObjectSuffix
-			do := func(method, url string, body []byte, header ...string) *http.Response {
+			// do answers with the body read and closed.
+			type reply struct {
+				StatusCode    int
+				ContentLength int64
+				Header        http.Header
+				Body          []byte
+			}
+			do := func(method, url string, body []byte, header ...string) reply {
 				t.Helper()
 				req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 				if err != nil {
@@ -66,8 +73,12 @@ func TestIntegrationRedDBFace(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				t.Cleanup(func() { resp.Body.Close() })
-				return resp
+				defer resp.Body.Close()
+				b, err := io.ReadAll(resp.Body)
+				if err != nil {
+					t.Fatalf("%s %s: reading the body: %v", method, url, err)
+				}
+				return reply{resp.StatusCode, resp.ContentLength, resp.Header, b}
 			}
 			if r := do(http.MethodHead, leaseURL, nil); r.StatusCode != 404 || r.ContentLength != 0 {
 				t.Fatalf("HEAD of no lease object: %d, length %d", r.StatusCode, r.ContentLength)
@@ -83,11 +94,10 @@ func TestIntegrationRedDBFace(t *testing.T) {
 			large := bytes.Repeat([]byte{0xff, 0x00, 0x7f, 0x80}, (9<<20)/4) // over one 8 MiB part: multipart
 			for name, data := range map[string][]byte{"data.rdb": small, "snapshots/000000000001-1.snapshot": large} {
 				if r := do(http.MethodPut, srv.URL+"/v1/reddb/"+dir+name, data, "Content-Type", "application/x-www-form-urlencoded"); r.StatusCode != 200 {
-					b, _ := io.ReadAll(r.Body)
-					t.Fatalf("PUT %s: %d %s", name, r.StatusCode, b)
+					t.Fatalf("PUT %s: %d %s", name, r.StatusCode, r.Body)
 				}
 				got := do(http.MethodGet, srv.URL+"/v1/reddb/"+dir+name, nil)
-				back, _ := io.ReadAll(got.Body)
+				back := got.Body
 				if !bytes.Equal(back, data) {
 					t.Fatalf("GET %s: %d bytes back of %d", name, len(back), len(data))
 				}
@@ -102,7 +112,7 @@ func TestIntegrationRedDBFace(t *testing.T) {
 				}
 			}
 			list := do(http.MethodGet, srv.URL+"/v1/reddb/?list="+dir+"snapshots/", nil)
-			if lines, _ := io.ReadAll(list.Body); string(lines) != dir+"snapshots/000000000001-1.snapshot\n" {
+			if lines := list.Body; string(lines) != dir+"snapshots/000000000001-1.snapshot\n" {
 				t.Fatalf("listing: %q", lines)
 			}
 

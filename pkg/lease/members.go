@@ -1,0 +1,155 @@
+package lease
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"slices"
+	"strings"
+)
+
+// member is one top-level member of a stored object: its name, unescaped,
+// and its value as stored.
+type member struct {
+	name  string
+	value json.RawMessage
+}
+
+// objectMembers splits a JSON object into its top-level members, in the
+// order they are stored. It refuses anything but exactly one object, and an
+// object that names a member twice: RedDB reads records with its own JSON
+// module, and whether that keeps the first value, the last or refuses is not
+// something a lease should depend on, so a duplicate is corrupt. Names are
+// compared unescaped ("gener\u0061tion" is "generation").
+func objectMembers(data []byte) ([]member, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, formatError("lease json parse: %v", err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, formatError("lease json is not an object")
+	}
+	var (
+		members []member
+		seen    = make(map[string]struct{}, 8)
+	)
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, formatError("lease json parse: %v", err)
+		}
+		name, ok := tok.(string)
+		if !ok {
+			return nil, formatError("lease json parse: member name is not a string")
+		}
+		if _, dup := seen[name]; dup {
+			return nil, formatError("member %q appears more than once", name)
+		}
+		seen[name] = struct{}{}
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return nil, formatError("lease json parse: %v", err)
+		}
+		members = append(members, member{name: name, value: value})
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, formatError("lease json parse: %v", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, formatError("lease json parse: data after the object")
+	}
+	return members, nil
+}
+
+// knownMembers are the names EncodeRecord writes itself; any other member
+// of a stored object is kept in Record.Unknown.
+var knownMembers = map[string]bool{
+	fieldAcquiredAt: true, fieldDatabaseKey: true, fieldExpiresAt: true,
+	fieldExpiryReported: true, fieldGeneration: true, fieldHolderID: true,
+	fieldPrincipal: true, fieldReleasedAt: true, fieldReleasedHolderID: true,
+	fieldTerm: true, fieldWrittenAt: true,
+}
+
+// encodeUnknown renders the unknown members as Record.Unknown keeps them:
+// one compact object, sorted by name.
+func encodeUnknown(members []member) (string, error) {
+	if len(members) == 0 {
+		return "", nil
+	}
+	slices.SortFunc(members, func(a, b member) int { return strings.Compare(a.name, b.name) })
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, m := range members {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		writeJSONString(&b, m.name)
+		b.WriteByte(':')
+		if err := json.Compact(&b, m.value); err != nil {
+			return "", formatError("member %q: %v", m.name, err)
+		}
+	}
+	b.WriteByte('}')
+	return b.String(), nil
+}
+
+// objectWriter writes a record's members in canonical order: it is handed
+// the known members in alphabetical order and slips each unknown member in
+// before the first known one whose name sorts after it.
+type objectWriter struct {
+	b       *bytes.Buffer
+	unknown []member
+	started bool
+}
+
+func newObjectWriter(b *bytes.Buffer, unknown string) *objectWriter {
+	w := &objectWriter{b: b}
+	if unknown != "" {
+		members, err := objectMembers([]byte(unknown))
+		if err == nil { // not as DecodeRecord made it: nothing to keep
+			for _, m := range members {
+				if !knownMembers[m.name] {
+					w.unknown = append(w.unknown, m)
+				}
+			}
+			slices.SortFunc(w.unknown, func(a, b member) int { return strings.Compare(a.name, b.name) })
+		}
+	}
+	b.WriteByte('{')
+	return w
+}
+
+// key starts the known member name; its value follows.
+func (w *objectWriter) key(name string) {
+	w.flush(name)
+	w.sep()
+	w.b.WriteByte('"')
+	w.b.WriteString(name)
+	w.b.WriteString(`":`)
+}
+
+// flush writes the unknown members that sort before name ("" for all).
+func (w *objectWriter) flush(name string) {
+	for len(w.unknown) > 0 && (name == "" || w.unknown[0].name < name) {
+		m := w.unknown[0]
+		w.unknown = w.unknown[1:]
+		w.sep()
+		writeJSONString(w.b, m.name)
+		w.b.WriteByte(':')
+		w.b.Write(m.value) // compact already: Record.Unknown is
+	}
+}
+
+func (w *objectWriter) sep() {
+	if w.started {
+		w.b.WriteByte(',')
+	}
+	w.started = true
+}
+
+func (w *objectWriter) close() {
+	w.flush("")
+	w.b.WriteByte('}')
+}

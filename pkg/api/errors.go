@@ -20,6 +20,7 @@ const (
 	CodeLostRace           = "lost_race"
 	CodeTooLarge           = "too_large"
 	CodeBackendUnavailable = "backend_unavailable"
+	CodeClockSkew          = "clock_skew"
 	CodeInternal           = "internal"
 	CodeMethodNotAllowed   = "method_not_allowed"
 	CodeUnauthorized       = "unauthorized"
@@ -46,6 +47,7 @@ var errorTable = []struct {
 	{lease.ErrStale, http.StatusConflict, CodeStale},
 	{lease.ErrLostRace, http.StatusConflict, CodeLostRace},
 	{lease.ErrUnavailable, http.StatusServiceUnavailable, CodeBackendUnavailable},
+	{lease.ErrClockSkew, http.StatusServiceUnavailable, CodeClockSkew},
 }
 
 // ErrorCodes returns every error code the JSON API answers, with its
@@ -154,6 +156,15 @@ func toAPIError(err error) *apiError {
 		var race *lease.LostRaceError
 		if errors.As(err, &race) {
 			d.RetryAfterMs = ceilMs(race.RetryAfter)
+		}
+	case CodeClockSkew:
+		// Nothing was written; another instance, or this one once its
+		// clock is right, may answer. The clock readings go to the log.
+		d.Message = "this service instance's clock reads earlier than the stored lease record's last change; nothing was written; retry"
+		d.RetryAfterMs = ceilMs(defaultUnavailableRetry)
+		var skew *lease.ClockSkewError
+		if errors.As(err, &skew) && skew.RetryAfter > 0 {
+			d.RetryAfterMs = ceilMs(skew.RetryAfter)
 		}
 	case CodeBackendUnavailable:
 		d.Message = "lease storage is unavailable; retry later"

@@ -329,8 +329,8 @@ func (h *Handler) record(req Request, out outcome, e *apiError, status int, star
 	switch {
 	case status >= 500:
 		level = slog.LevelError
-		if status == http.StatusServiceUnavailable {
-			level = slog.LevelWarn
+		if status == http.StatusServiceUnavailable && code != CodeClockSkew {
+			level = slog.LevelWarn // storage trouble; a clock step stays an error
 		}
 		if out.err != nil {
 			attrs = append(attrs, slog.String("error", out.err.Error()))

@@ -167,9 +167,6 @@ func DecodeRecord(data []byte) (Record, error) {
 	if r.Generation, err = requiredUint(fields, fieldGeneration); err != nil {
 		return Record{}, err
 	}
-	if err := fencingBounds(fieldGeneration, r.Generation); err != nil {
-		return Record{}, err
-	}
 	if r.AcquiredAtMs, err = requiredUint(fields, fieldAcquiredAt); err != nil {
 		return Record{}, err
 	}
@@ -181,9 +178,9 @@ func DecodeRecord(data []byte) (Record, error) {
 		if r.Term, err = requiredUint(fields, fieldTerm); err != nil {
 			return Record{}, err
 		}
-		if err := fencingBounds(fieldTerm, r.Term); err != nil {
-			return Record{}, err
-		}
+	}
+	if err := CheckStoredToken(r.Term, r.Generation); err != nil {
+		return Record{}, err
 	}
 	if _, ok := fields[fieldExpiryReported]; ok {
 		if r.ExpiryReportedMs, err = requiredUint(fields, fieldExpiryReported); err != nil {

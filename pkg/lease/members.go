@@ -153,3 +153,28 @@ func (w *objectWriter) close() {
 	w.flush("")
 	w.b.WriteByte('}')
 }
+
+// UnknownMembers renders members that a backend without JSON objects
+// stored apart (DynamoDB attributes) as Record.Unknown: canonical order,
+// compact values. A name EncodeRecord writes itself is refused as corrupt,
+// as is a value that is not JSON.
+func UnknownMembers(members map[string]json.RawMessage) (string, error) {
+	list := make([]member, 0, len(members))
+	for name, value := range members {
+		if knownMembers[name] {
+			return "", formatError("member %q is not an unknown member", name)
+		}
+		list = append(list, member{name: name, value: value})
+	}
+	return encodeUnknown(list)
+}
+
+// CheckStoredToken refuses, as corrupt, a stored term or generation that
+// no acquire hands out (0, or above MaxSafeInteger); DecodeRecord applies
+// it, and so must a backend that decodes records itself.
+func CheckStoredToken(term, generation uint64) error {
+	if err := fencingBounds("term", term); err != nil {
+		return err
+	}
+	return fencingBounds("generation", generation)
+}

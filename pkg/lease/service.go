@@ -68,10 +68,11 @@ func New(cfg Config) (*Service, error) {
 	if s.raceHint <= 0 {
 		s.raceHint = 100 * time.Millisecond
 	}
-	s.toleranceMs = uint64(max(DefaultClockTolerance, time.Millisecond).Milliseconds())
+	tolerance := DefaultClockTolerance
 	if cfg.ClockTolerance > 0 {
-		s.toleranceMs = uint64(max(cfg.ClockTolerance, time.Millisecond).Milliseconds())
+		tolerance = max(cfg.ClockTolerance, time.Millisecond)
 	}
+	s.toleranceMs = uint64(tolerance.Milliseconds()) //nolint:gosec // at least 1 ms, so positive
 	switch {
 	case cfg.CacheSize == 0:
 		s.cache = newVersionCache(4096)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -54,7 +55,7 @@ func attrJSON(b *bytes.Buffer, av types.AttributeValue) error {
 		}
 		b.WriteString(v.Value)
 	case *types.AttributeValueMemberBOOL:
-		b.WriteString(fmt.Sprint(v.Value))
+		b.WriteString(strconv.FormatBool(v.Value))
 	case *types.AttributeValueMemberNULL:
 		b.WriteString("null")
 	case *types.AttributeValueMemberL:

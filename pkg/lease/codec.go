@@ -23,6 +23,7 @@ const (
 	fieldReleasedAt       = "released_at_ms"
 	fieldReleasedHolderID = "released_holder_id"
 	fieldTerm             = "term"
+	fieldTTL              = "ttl_ms"
 	fieldWrittenAt        = "written_at_ms"
 )
 
@@ -70,6 +71,10 @@ func EncodeRecord(r Record) []byte {
 	}
 	w.key(fieldTerm)
 	b.WriteString(strconv.FormatUint(r.Term, 10))
+	if r.TTLMs != 0 {
+		w.key(fieldTTL)
+		b.WriteString(strconv.FormatUint(r.TTLMs, 10))
+	}
 	if r.WrittenAtMs != 0 {
 		w.key(fieldWrittenAt)
 		b.WriteString(strconv.FormatUint(r.WrittenAtMs, 10))
@@ -181,6 +186,11 @@ func DecodeRecord(data []byte) (Record, error) {
 	}
 	if err := CheckStoredToken(r.Term, r.Generation); err != nil {
 		return Record{}, err
+	}
+	if _, ok := fields[fieldTTL]; ok {
+		if r.TTLMs, err = requiredUint(fields, fieldTTL); err != nil {
+			return Record{}, err
+		}
 	}
 	if _, ok := fields[fieldExpiryReported]; ok {
 		if r.ExpiryReportedMs, err = requiredUint(fields, fieldExpiryReported); err != nil {

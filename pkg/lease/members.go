@@ -69,7 +69,7 @@ var knownMembers = map[string]bool{
 	fieldAcquiredAt: true, fieldDatabaseKey: true, fieldExpiresAt: true,
 	fieldExpiryReported: true, fieldGeneration: true, fieldHolderID: true,
 	fieldPrincipal: true, fieldReleasedAt: true, fieldReleasedHolderID: true,
-	fieldTerm: true, fieldWrittenAt: true,
+	fieldTerm: true, fieldTTL: true, fieldWrittenAt: true,
 }
 
 // encodeUnknown renders the unknown members as Record.Unknown keeps them:
@@ -177,4 +177,29 @@ func CheckStoredToken(term, generation uint64) error {
 		return err
 	}
 	return fencingBounds("generation", generation)
+}
+
+// mergeUnknown is the unknown members of a stored record (stored) with
+// those of a record RedDB sent through its face (sent) added: RedDB drops
+// members it does not know when it rewrites its object, so the stored
+// ones would otherwise be lost, and a later RedDB may send members of its
+// own. A name in both takes the sent value.
+func mergeUnknown(stored, sent string) string {
+	if sent == "" || stored == "" {
+		return stored + sent
+	}
+	a, errA := objectMembers([]byte(stored))
+	b, errB := objectMembers([]byte(sent))
+	if errA != nil || errB != nil { // not as DecodeRecord made them
+		return stored
+	}
+	byName := make(map[string]json.RawMessage, len(a)+len(b))
+	for _, m := range append(a, b...) {
+		byName[m.name] = m.value
+	}
+	merged, err := UnknownMembers(byName)
+	if err != nil {
+		return stored
+	}
+	return merged
 }

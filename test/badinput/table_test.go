@@ -43,7 +43,9 @@ func pad(body string, n int) string { return body + strings.Repeat(" ", n-len(bo
 
 type request struct {
 	method, path string
-	ctype        string // the Content-Type header; none when empty
+	query        string            // the raw query string, without '?'
+	header       map[string]string // further headers (If-Match, ...)
+	ctype        string            // the Content-Type header; none when empty
 	body         string
 	chunked      bool // the local server gets the body chunked
 	// auth is the Authorization header: the seeded leases' principal's
@@ -88,6 +90,7 @@ type want struct {
 	currentTerm uint64
 	current     bool
 	preHandler  bool // Go's HTTP parser refuses the request; no handler runs
+	head        bool // a HEAD answer: no body, Content-Length: 0, the code in X-Redlease-Error
 }
 
 func invalid(field string) want { return want{status: 400, code: api.CodeInvalidRequest, field: field} }
@@ -126,7 +129,7 @@ var (
 )
 
 func rows() []row {
-	return []row{
+	return append([]row{
 		// Body framing.
 		{name: "malformed JSON", req: post(api.PathAcquire, `{database_key:"clusters/dev/data.rdb"}`), want: invalid("body")},
 		{name: "truncated JSON mid-string", req: post(api.PathAcquire, `{"database_key":"clust`), want: invalid("body")},
@@ -402,7 +405,7 @@ func rows() []row {
 		{name: "break glass without admin", req: post(api.PathAdminRelease+heldKey, "").withCT(""), want: forbidden},
 		{name: "break glass by another tenant", req: post(api.PathAdminRelease+heldKey, "").withCT("").as(tokenOther), want: forbidden},
 		{name: "break glass with an unknown member", req: post(api.PathAdminRelease+heldKey, `{"force":true}`).as(tokenOps), want: invalid("force")},
-	}
+	}, redDBRows()...)
 }
 
 // TestBadInputLeavesTheStoreUnchanged runs every row through the Lambda

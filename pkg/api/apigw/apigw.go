@@ -20,7 +20,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -51,37 +53,45 @@ func NewWithOptions(face api.Face, opts Options) *Adapter { return &Adapter{face
 
 // HandleV2 serves an HTTP API (payload format 2.0) event.
 func (a *Adapter) HandleV2(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	b, length := body(ev.Body, ev.IsBase64Encoded)
 	req := api.Request{
-		Method:     ev.RequestContext.HTTP.Method,
-		Path:       withoutStage(ev.RawPath, ev.RequestContext.Stage),
-		Route:      routeOf(ev.RouteKey),
-		PathParams: ev.PathParameters,
-		Header:     header(ev.Headers, nil),
-		Body:       body(ev.Body, ev.IsBase64Encoded),
-		RequestID:  requestID(ctx, ev.RequestContext.RequestID),
+		Method:        ev.RequestContext.HTTP.Method,
+		Path:          withoutStage(ev.RawPath, ev.RequestContext.Stage),
+		Route:         routeOf(ev.RouteKey),
+		PathParams:    ev.PathParameters,
+		Query:         ev.RawQueryString,
+		Header:        header(ev.Headers, nil),
+		Body:          b,
+		ContentLength: length,
+		RequestID:     requestID(ctx, ev.RequestContext.RequestID),
 	}
 	if az := ev.RequestContext.Authorizer; az != nil && az.IAM != nil {
 		req.Principal = a.iamPrincipal(az.IAM.UserARN)
 	}
 	resp := a.face.Serve(ctx, req)
-	return events.APIGatewayV2HTTPResponse{StatusCode: resp.Status, Headers: resp.Header, Body: string(resp.Body)}, nil
+	out, b64 := responseBody(resp)
+	return events.APIGatewayV2HTTPResponse{StatusCode: resp.Status, Headers: resp.Header, Body: out, IsBase64Encoded: b64}, nil
 }
 
 // HandleV1 serves a REST API proxy (payload format 1.0) event.
 func (a *Adapter) HandleV1(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	b, length := body(ev.Body, ev.IsBase64Encoded)
 	req := api.Request{
 		Method: ev.HTTPMethod,
 		Path:   ev.Path,
 		// The resource template: the stage and any base path are not in it.
-		Route:      ev.Resource,
-		PathParams: ev.PathParameters,
-		Header:     header(ev.Headers, ev.MultiValueHeaders),
-		Body:       body(ev.Body, ev.IsBase64Encoded),
-		RequestID:  requestID(ctx, ev.RequestContext.RequestID),
-		Principal:  a.iamPrincipal(ev.RequestContext.Identity.UserArn),
+		Route:         ev.Resource,
+		PathParams:    ev.PathParameters,
+		Query:         query(ev.QueryStringParameters, ev.MultiValueQueryStringParameters),
+		Header:        header(ev.Headers, ev.MultiValueHeaders),
+		Body:          b,
+		ContentLength: length,
+		RequestID:     requestID(ctx, ev.RequestContext.RequestID),
+		Principal:     a.iamPrincipal(ev.RequestContext.Identity.UserArn),
 	}
 	resp := a.face.Serve(ctx, req)
-	return events.APIGatewayProxyResponse{StatusCode: resp.Status, Headers: resp.Header, Body: string(resp.Body)}, nil
+	out, b64 := responseBody(resp)
+	return events.APIGatewayProxyResponse{StatusCode: resp.Status, Headers: resp.Header, Body: out, IsBase64Encoded: b64}, nil
 }
 
 // Handle accepts either payload format, told apart by the event's "version"
@@ -119,13 +129,58 @@ func (a *Adapter) Handle(ctx context.Context, payload json.RawMessage) (any, err
 // base64-encoded that is not.
 const invalidBase64 = "is marked base64-encoded but is not valid base64"
 
-// body hands the event's body to the face as a reader. A base64 body is
-// decoded as the face reads it, so an oversized one is never held twice.
-func body(s string, b64 bool) io.Reader {
+// body hands the event's body to the face as a reader, with its length. A
+// base64 body is decoded as the face reads it, so an oversized one is never
+// held twice; its length is what the encoding's length implies (padding
+// counted), and a decoding error surfaces as an *api.BodyError.
+func body(s string, b64 bool) (io.Reader, int64) {
 	if !b64 {
-		return strings.NewReader(s)
+		return strings.NewReader(s), int64(len(s))
 	}
-	return base64Body{base64.NewDecoder(base64.StdEncoding, strings.NewReader(s))}
+	n := int64(base64.StdEncoding.DecodedLen(len(s)))
+	if strings.HasSuffix(s, "==") {
+		n -= 2
+	} else if strings.HasSuffix(s, "=") {
+		n--
+	}
+	return base64Body{base64.NewDecoder(base64.StdEncoding, strings.NewReader(s))}, n
+}
+
+// responseBody renders the face's answer for the event: as text when it is
+// valid UTF-8 (JSON carries that losslessly), base64 otherwise, which API
+// Gateway and function URLs decode back to the exact bytes. A stream is
+// read whole: a Lambda response is one buffered payload, and the face
+// keeps streams within what it can carry.
+func responseBody(resp api.Response) (string, bool) {
+	b := resp.Body
+	if resp.Stream != nil {
+		var err error
+		b, err = io.ReadAll(resp.Stream)
+		resp.Stream.Close()
+		if err != nil {
+			// The status line is already decided; a truncated body is
+			// what a broken connection would have given too.
+			b = nil
+		}
+	}
+	if utf8.Valid(b) {
+		return string(b), false
+	}
+	return base64.StdEncoding.EncodeToString(b), true
+}
+
+// query renders REST API (1.0) query parameters as a raw query string.
+func query(single map[string]string, multi map[string][]string) string {
+	v := url.Values{}
+	for k, vs := range multi {
+		v[k] = append([]string(nil), vs...)
+	}
+	for k, s := range single {
+		if _, ok := v[k]; !ok {
+			v.Set(k, s)
+		}
+	}
+	return v.Encode()
 }
 
 // base64Body reports invalid base64 as an *api.BodyError.

@@ -21,6 +21,7 @@ const (
 	attrReleasedAt     = "released_at_ms"
 	attrExpiryReported = "expiry_reported_ms"
 	attrWrittenAt      = "written_at_ms"
+	attrTTL            = "ttl_ms"
 	attrVersion        = "ver"
 	attrWriteID        = "write_id"
 )
@@ -64,6 +65,9 @@ func encodeItem(rec lease.Record, ver uint64) map[string]types.AttributeValue {
 	}
 	if rec.WrittenAtMs != 0 {
 		item[attrWrittenAt] = num(rec.WrittenAtMs)
+	}
+	if rec.TTLMs != 0 {
+		item[attrTTL] = num(rec.TTLMs)
 	}
 	return item
 }
@@ -113,6 +117,7 @@ func decodeItem(item map[string]types.AttributeValue) (lease.Versioned, error) {
 		{attrReleasedAt, &rec.ReleasedAtMs},
 		{attrExpiryReported, &rec.ExpiryReportedMs},
 		{attrWrittenAt, &rec.WrittenAtMs},
+		{attrTTL, &rec.TTLMs},
 	} {
 		if _, ok := item[f.name]; !ok {
 			continue

@@ -17,7 +17,7 @@ import (
 var ownAttributes = map[string]bool{
 	attrKey: true, attrHolder: true, attrPrincipal: true, attrTerm: true,
 	attrGeneration: true, attrAcquiredAt: true, attrExpiresAt: true,
-	attrReleasedAt: true, attrExpiryReported: true, attrWrittenAt: true,
+	attrReleasedAt: true, attrExpiryReported: true, attrWrittenAt: true, attrTTL: true,
 	attrVersion: true, attrWriteID: true,
 }
 

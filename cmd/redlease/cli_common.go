@@ -80,7 +80,7 @@ func exitStatus(err error) int {
 		return exitFenced
 	case errors.Is(err, lease.ErrStale):
 		return exitStale
-	case errors.Is(err, lease.ErrUnavailable), errors.Is(err, lease.ErrLostRace),
+	case errors.Is(err, lease.ErrUnavailable), errors.Is(err, lease.ErrLostRace), errors.Is(err, lease.ErrClockSkew),
 		errors.Is(err, client.ErrOutcomeUnknown), errors.Is(err, context.DeadlineExceeded):
 		return exitUnavailable
 	case errors.Is(err, lease.ErrNotFound):

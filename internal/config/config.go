@@ -28,6 +28,10 @@ const (
 	EnvLogLevel    = "REDLEASE_LOG_LEVEL"
 	EnvEventBus    = "REDLEASE_EVENT_BUS"
 	EnvMaxTermJump = "REDLEASE_MAX_TERM_JUMP"
+	// EnvClockToleranceMs is how far the service's clock may read behind
+	// a stored record's latest stamp before changes to it are refused
+	// (lease.Config.ClockTolerance).
+	EnvClockToleranceMs = "REDLEASE_CLOCK_TOLERANCE_MS"
 	// Bearer tokens: a tokens document in a file (redlease serve) or an S3
 	// object (the deployed stack), re-read every REDLEASE_TOKENS_RELOAD_MS.
 	EnvTokensFile     = "REDLEASE_TOKENS_FILE"      //nolint:gosec // a variable name, not a credential
@@ -45,7 +49,7 @@ const (
 // to what FromEnv asks for, and the stack's environment to it).
 func Vars() []string {
 	return []string{EnvBackend, EnvDataDir, EnvBucket, EnvPrefix, EnvS3PathStyle, EnvTable,
-		EnvTTLMinMs, EnvTTLMaxMs, EnvLogLevel, EnvEventBus, EnvMaxTermJump,
+		EnvTTLMinMs, EnvTTLMaxMs, EnvLogLevel, EnvEventBus, EnvMaxTermJump, EnvClockToleranceMs,
 		EnvTokensFile, EnvTokensBucket, EnvTokensKey, EnvTokensReloadMs,
 		EnvRedDBBucket, EnvRedDBRequireLease, EnvRedDBDataFile, EnvRedDBFenceMargin}
 }
@@ -109,7 +113,10 @@ type Config struct {
 	LogLevel    slog.Level
 	EventBus    string // sweep: EventBridge bus for "Lease Expired" events
 	Tokens      Tokens // bearer tokens; none when not Enabled
-	RedDB       RedDB  // the RedDB face
+	// ClockTolerance: see EnvClockToleranceMs (lease.DefaultClockTolerance
+	// by default).
+	ClockTolerance time.Duration
+	RedDB          RedDB // the RedDB face
 }
 
 // RedDB configures the RedDB face (/v1/reddb/), RedDB's own object
@@ -156,6 +163,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		LogLevel: slog.LevelInfo,
 		EventBus: get(EnvEventBus),
 		Tokens:   Tokens{File: get(EnvTokensFile), Bucket: get(EnvTokensBucket), Key: get(EnvTokensKey)},
+
+		ClockTolerance: lease.DefaultClockTolerance,
 	}
 	if cfg.Tokens.Bucket != "" && cfg.Tokens.Key == "" {
 		cfg.Tokens.Key = DefaultTokensKey
@@ -211,6 +220,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	} else if ok {
 		cfg.Tokens.Reload = d
+	}
+	if d, ok, err := millis(get, EnvClockToleranceMs); err != nil {
+		errs = append(errs, err)
+	} else if ok {
+		cfg.ClockTolerance = d
 	}
 	if v := get(EnvMaxTermJump); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)

@@ -25,6 +25,8 @@ func TestFromEnvDefaults(t *testing.T) {
 		Prefix:   "leases/",
 		Limits:   lease.DefaultLimits(),
 		LogLevel: slog.LevelInfo,
+
+		ClockTolerance: lease.DefaultClockTolerance,
 	}
 	if got != want {
 		t.Errorf("FromEnv(empty) = %+v, want %+v", got, want)
@@ -142,6 +144,32 @@ func TestFromEnvTokensAndTermJump(t *testing.T) {
 	} {
 		if _, err := FromEnv(env(vars)); err == nil {
 			t.Errorf("%s: FromEnv accepted %v", name, vars)
+		}
+	}
+}
+
+func TestFromEnvClockTolerance(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		value string
+		want  time.Duration
+		ok    bool
+	}{
+		{"", lease.DefaultClockTolerance, true},
+		{"250", 250 * time.Millisecond, true},
+		{" 60000 ", time.Minute, true},
+		{"0", 0, false},
+		{"-5", 0, false},
+		{"1s", 0, false},
+	}
+	for _, tc := range tests {
+		got, err := FromEnv(env(map[string]string{EnvClockToleranceMs: tc.value}))
+		if (err == nil) != tc.ok {
+			t.Errorf("%s=%q: err = %v, want ok %v", EnvClockToleranceMs, tc.value, err, tc.ok)
+			continue
+		}
+		if tc.ok && got.ClockTolerance != tc.want {
+			t.Errorf("%s=%q: ClockTolerance = %s, want %s", EnvClockToleranceMs, tc.value, got.ClockTolerance, tc.want)
 		}
 	}
 }

@@ -106,10 +106,12 @@ func LeasePrefix(cfg config.Config) string {
 	return cfg.Prefix
 }
 
-// Service builds the lease service on store with cfg's limits. The store is
+// Service builds the lease service on store with cfg's limits and clock
+// tolerance. The store is
 // wrapped so that each request's storage calls are timed for its metrics.
 func Service(cfg config.Config, store lease.ListingStore) (*lease.Service, error) {
-	svc, err := lease.New(lease.Config{Store: observe.TimedStore(store, nil), Limits: cfg.Limits})
+	svc, err := lease.New(lease.Config{Store: observe.TimedStore(store, nil), Limits: cfg.Limits,
+		ClockTolerance: cfg.ClockTolerance})
 	if err != nil {
 		return nil, fmt.Errorf("lease service: %w", err)
 	}

@@ -21,6 +21,7 @@ const (
 	CodeLostRace           = "lost_race"
 	CodeTooLarge           = "too_large"
 	CodeBackendUnavailable = "backend_unavailable"
+	CodeClockSkew          = "clock_skew"
 	CodeInternal           = "internal"
 	CodeMethodNotAllowed   = "method_not_allowed"
 	CodeForbidden          = "forbidden"
@@ -55,6 +56,7 @@ var errorTable = []struct {
 	{lease.ErrStale, http.StatusConflict, CodeStale},
 	{lease.ErrLostRace, http.StatusConflict, CodeLostRace},
 	{lease.ErrUnavailable, http.StatusServiceUnavailable, CodeBackendUnavailable},
+	{lease.ErrClockSkew, http.StatusServiceUnavailable, CodeClockSkew},
 	{lease.ErrPrecondition, http.StatusPreconditionFailed, CodePreconditionFailed},
 }
 
@@ -187,6 +189,15 @@ func toAPIError(err error) *apiError {
 		var race *lease.LostRaceError
 		if errors.As(err, &race) {
 			d.RetryAfterMs = ceilMs(race.RetryAfter)
+		}
+	case CodeClockSkew:
+		// Nothing was written; another instance, or this one once its
+		// clock is right, may answer. The clock readings go to the log.
+		d.Message = "this service instance's clock reads earlier than the stored lease record's last change; nothing was written; retry"
+		d.RetryAfterMs = ceilMs(defaultUnavailableRetry)
+		var skew *lease.ClockSkewError
+		if errors.As(err, &skew) && skew.RetryAfter > 0 {
+			d.RetryAfterMs = ceilMs(skew.RetryAfter)
 		}
 	case CodeBackendUnavailable:
 		d.Message = "lease storage is unavailable; retry later"

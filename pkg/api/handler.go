@@ -340,14 +340,15 @@ func (h *Handler) record(req Request, out outcome, e *apiError, status int, star
 }
 
 // LogRequest writes a face's one log line of a request: at level, raised
-// to error for a 5xx (warn for a 503), with err as "error" for a 5xx and
+// to error for a 5xx (warn for a 503, but a clock skew stays an error),
+// with err as "error" for a 5xx and
 // as "detail" otherwise. Every face logs its requests this way.
 func LogRequest(log *slog.Logger, level slog.Level, status int, err error, attrs []slog.Attr) {
 	switch {
 	case status >= 500:
 		level = slog.LevelError
-		if status == http.StatusServiceUnavailable {
-			level = slog.LevelWarn
+		if status == http.StatusServiceUnavailable && !errors.Is(err, lease.ErrClockSkew) {
+			level = slog.LevelWarn // storage trouble; a clock step stays an error
 		}
 		if err != nil {
 			attrs = append(attrs, slog.String("error", err.Error()))

@@ -101,6 +101,7 @@ func TestResponsesConformToOpenAPI(t *testing.T) {
 		{"release stale", 70000, post("/v1/release", `{"database_key":"clusters/dev/data.rdb","holder_id":"reddb-0-1","generation":1}`), 409, nil},
 		{"release", 71000, post("/v1/release", `{"database_key":"clusters/dev/data.rdb","holder_id":"reddb-1-1","generation":2}`), 200, nil},
 		{"read released", 72000, get("/v1/leases/clusters/dev/data.rdb"), 200, nil},
+		{"clock skew", 60000, post("/v1/acquire", `{"database_key":"clusters/dev/data.rdb","holder_id":"reddb-2-1","ttl_ms":60000,"term":3}`), 503, nil},
 		{"read missing", 72000, get("/v1/leases/main"), 404, nil},
 		{"read bad key", 72000, get("/v1/leases/a/../b"), 400, nil},
 		{"invalid body", 72000, post("/v1/acquire", `{"database_key":"k"}`), 400, nil},

@@ -209,6 +209,29 @@ func TestErrorCodes(t *testing.T) {
 			},
 		},
 		{
+			name: "clock_skew",
+			setup: func(e *env) {
+				for range 4 {
+					e.faults.add("refresh", fault{status: 503, header: map[string]string{"Retry-After": "1"},
+						body: `{"error":{"code":"clock_skew","message":"clock behind","retry_after_ms":300}}`})
+				}
+			},
+			call: func(e *env) error {
+				_, err := e.c.Refresh(ctx, client.RefreshRequest{DatabaseKey: key, HolderID: "a", Generation: 1, TTL: time.Minute})
+				return err
+			},
+			route: "refresh", status: 503, code: "clock_skew", sentinel: lease.ErrClockSkew, attempts: 4,
+			check: func(t *testing.T, err error) {
+				var skew *lease.ClockSkewError
+				if !errors.As(err, &skew) || skew.RetryAfter != 300*time.Millisecond {
+					t.Errorf("got %#v, want the 300 ms hint", skew)
+				}
+				if errors.Is(err, client.ErrOutcomeUnknown) || errors.Is(err, lease.ErrUnavailable) {
+					t.Errorf("clock_skew wrote nothing, yet it reads as unknown or unavailable: %v", err)
+				}
+			},
+		},
+		{
 			name: "too_large",
 			setup: func(e *env) {
 				e.faults.add("acquire", fault{status: 413, body: `{"error":{"code":"too_large","message":"body over 16 KiB"}}`})

@@ -24,6 +24,7 @@
 //	stale                lease.ErrStale       *lease.StaleError (Current, when any)
 //	lost_race            lease.ErrLostRace    *lease.LostRaceError
 //	backend_unavailable  lease.ErrUnavailable *lease.UnavailableError (RetryAfter)
+//	clock_skew           lease.ErrClockSkew   *lease.ClockSkewError (RetryAfter)
 //	invalid_request      lease.ErrInvalid     *lease.InvalidError (Field)
 //	too_large            lease.ErrInvalid     *lease.InvalidError (Field "body")
 //	not_found            lease.ErrNotFound
@@ -37,7 +38,7 @@
 // # Retries and timeouts
 //
 // Every call makes at most RetryPolicy.MaxAttempts attempts (default 4).
-// It retries lost_race, 429 throttling, 502/503/504 and broken connections,
+// It retries lost_race, clock_skew, 429 throttling, 502/503/504 and broken connections,
 // waiting the service's retry_after_ms (else its Retry-After header) plus
 // jitter, or without a hint an exponential backoff with jitter (100 ms
 // doubling to 2 s by default). held, fenced, stale, invalid, not_found,

@@ -162,6 +162,8 @@ func decodeAPIError(op string, status int, header http.Header, body []byte, fact
 		e.Err = &lease.LostRaceError{RetryAfter: e.RetryAfter}
 	case "backend_unavailable":
 		e.Err = lease.Unavailable(errors.New(e.Message), e.RetryAfter)
+	case "clock_skew":
+		e.Err = &lease.ClockSkewError{RetryAfter: e.RetryAfter}
 	case "internal":
 		e.Err = ErrInternal
 	case "unauthorized":

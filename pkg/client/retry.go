@@ -69,11 +69,13 @@ type outcome struct {
 // nothing and may change on their own are retried: lost_race, throttling,
 // and the gateway/storage failures. held, fenced, stale and invalid
 // requests are final: asking again at once gives the same answer.
+// clock_skew is retried too: another instance, with a good clock, may
+// serve the next attempt.
 func classifyStatus(status int, code string, write bool) outcome {
 	switch {
 	case status >= 200 && status < 300:
 		return outcome{}
-	case code == "lost_race", status == http.StatusTooManyRequests:
+	case code == "lost_race", code == "clock_skew", status == http.StatusTooManyRequests:
 		return outcome{retry: true} // refused before any write
 	case code == "backend_unavailable", status == http.StatusBadGateway,
 		status == http.StatusServiceUnavailable, status == http.StatusGatewayTimeout:

@@ -24,10 +24,13 @@ const (
 	fieldReleasedHolderID = "released_holder_id"
 	fieldTerm             = "term"
 	fieldTTL              = "ttl_ms"
+	fieldWrittenAt        = "written_at_ms"
 )
 
 // EncodeRecord renders a record exactly as RedDB writes a lease object:
 // compact, keys in alphabetical order, integers only, no trailing newline.
+// The record's Unknown members go in their alphabetical places among the
+// others, so the bytes stay canonical whatever a stored object carried.
 //
 // A released record is written with an empty holder_id and its real holder
 // in released_holder_id. RedDB then sees an expired lease that nobody holds:
@@ -36,42 +39,47 @@ const (
 // matches "" (holder ids are never empty).
 func EncodeRecord(r Record) []byte {
 	var b bytes.Buffer
-	b.Grow(208 + len(r.DatabaseKey) + 2*len(r.HolderID) + len(r.Principal))
+	b.Grow(224 + len(r.DatabaseKey) + 2*len(r.HolderID) + len(r.Principal) + len(r.Unknown))
 	holder := r.HolderID
 	if r.Released() {
 		holder = ""
 	}
-	b.WriteString(`{"` + fieldAcquiredAt + `":`)
+	w := newObjectWriter(&b, r.Unknown)
+	w.key(fieldAcquiredAt)
 	b.WriteString(strconv.FormatUint(r.AcquiredAtMs, 10))
-	b.WriteString(`,"` + fieldDatabaseKey + `":`)
+	w.key(fieldDatabaseKey)
 	writeJSONString(&b, r.DatabaseKey)
-	b.WriteString(`,"` + fieldExpiresAt + `":`)
+	w.key(fieldExpiresAt)
 	b.WriteString(strconv.FormatUint(r.ExpiresAtMs, 10))
 	if r.ExpiryReportedMs != 0 {
-		b.WriteString(`,"` + fieldExpiryReported + `":`)
+		w.key(fieldExpiryReported)
 		b.WriteString(strconv.FormatUint(r.ExpiryReportedMs, 10))
 	}
-	b.WriteString(`,"` + fieldGeneration + `":`)
+	w.key(fieldGeneration)
 	b.WriteString(strconv.FormatUint(r.Generation, 10))
-	b.WriteString(`,"` + fieldHolderID + `":`)
+	w.key(fieldHolderID)
 	writeJSONString(&b, holder)
 	if r.Principal != "" {
-		b.WriteString(`,"` + fieldPrincipal + `":`)
+		w.key(fieldPrincipal)
 		writeJSONString(&b, r.Principal)
 	}
 	if r.Released() {
-		b.WriteString(`,"` + fieldReleasedAt + `":`)
+		w.key(fieldReleasedAt)
 		b.WriteString(strconv.FormatUint(r.ReleasedAtMs, 10))
-		b.WriteString(`,"` + fieldReleasedHolderID + `":`)
+		w.key(fieldReleasedHolderID)
 		writeJSONString(&b, r.HolderID)
 	}
-	b.WriteString(`,"` + fieldTerm + `":`)
+	w.key(fieldTerm)
 	b.WriteString(strconv.FormatUint(r.Term, 10))
 	if r.TTLMs != 0 {
-		b.WriteString(`,"` + fieldTTL + `":`)
+		w.key(fieldTTL)
 		b.WriteString(strconv.FormatUint(r.TTLMs, 10))
 	}
-	b.WriteByte('}')
+	if r.WrittenAtMs != 0 {
+		w.key(fieldWrittenAt)
+		b.WriteString(strconv.FormatUint(r.WrittenAtMs, 10))
+	}
+	w.close()
 	return b.Bytes()
 }
 
@@ -120,24 +128,41 @@ func writeJSONString(b *bytes.Buffer, s string) {
 // DecodeRecord reads a stored lease object. It accepts what RedDB's reader
 // accepts (any key order, unknown fields, a missing term reading as 1) and
 // rejects what it rejects: a non-object, missing fields, and u64 fields that
-// are floats, strings or negative. One deliberate difference: a term that
-// is present but not a non-negative integer is rejected instead of read as 1,
-// because silently lowering a term would disarm the fence.
+// are floats, strings or negative. Where RedDB's reader would read a value
+// that no correct writer stores, it refuses the object as corrupt instead:
+//   - a term present but not a non-negative integer (RedDB reads 1: silently
+//     lowering a term would disarm the fence);
+//   - a member named twice (which value RedDB's JSON module keeps is not
+//     documented, and a lease must not depend on it);
+//   - a term or generation of 0 or above MaxSafeInteger (no acquire hands
+//     those out, and RedDB's f64 numbers cannot carry the larger ones);
+//   - an unpaired UTF-16 surrogate escape anywhere (RedDB refuses those).
+//
+// Members it does not know are kept in Record.Unknown.
 func DecodeRecord(data []byte) (Record, error) {
 	if !utf8.Valid(data) {
 		return Record{}, formatError("lease json is not valid UTF-8")
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(data, &fields); err != nil {
-		return Record{}, formatError("lease json parse: %v", err)
+	if jsonstr.UnpairedSurrogate(data) {
+		return Record{}, formatError("lease json has an unpaired UTF-16 surrogate escape")
 	}
-	if fields == nil {
-		return Record{}, formatError("lease json is not an object")
+	list, err := objectMembers(data)
+	if err != nil {
+		return Record{}, err
 	}
-	var (
-		r   Record
-		err error
-	)
+	fields := make(map[string]json.RawMessage, len(list))
+	var unknown []member
+	for _, m := range list {
+		if knownMembers[m.name] {
+			fields[m.name] = m.value
+		} else {
+			unknown = append(unknown, m)
+		}
+	}
+	var r Record
+	if r.Unknown, err = encodeUnknown(unknown); err != nil {
+		return Record{}, err
+	}
 	if r.DatabaseKey, err = requiredString(fields, fieldDatabaseKey); err != nil {
 		return Record{}, err
 	}
@@ -159,6 +184,9 @@ func DecodeRecord(data []byte) (Record, error) {
 			return Record{}, err
 		}
 	}
+	if err := CheckStoredToken(r.Term, r.Generation); err != nil {
+		return Record{}, err
+	}
 	if _, ok := fields[fieldTTL]; ok {
 		if r.TTLMs, err = requiredUint(fields, fieldTTL); err != nil {
 			return Record{}, err
@@ -169,9 +197,20 @@ func DecodeRecord(data []byte) (Record, error) {
 			return Record{}, err
 		}
 	}
+	if _, ok := fields[fieldWrittenAt]; ok {
+		if r.WrittenAtMs, err = requiredUint(fields, fieldWrittenAt); err != nil {
+			return Record{}, err
+		}
+		if r.WrittenAtMs == 0 { // never written as 0: 0 means "absent"
+			return Record{}, formatError("%s is 0", fieldWrittenAt)
+		}
+	}
 	if _, ok := fields[fieldPrincipal]; ok {
 		if r.Principal, err = requiredString(fields, fieldPrincipal); err != nil {
 			return Record{}, err
+		}
+		if r.Principal == "" { // never written empty: it would read back as none
+			return Record{}, formatError("%s is empty", fieldPrincipal)
 		}
 	}
 	_, hasReleasedAt := fields[fieldReleasedAt]
@@ -194,6 +233,15 @@ func DecodeRecord(data []byte) (Record, error) {
 	return r, nil
 }
 
+// fencingBounds refuses a stored term or generation that no acquire hands
+// out: 0, or above MaxSafeInteger.
+func fencingBounds(name string, v uint64) error {
+	if v == 0 || v > MaxSafeInteger {
+		return formatError("%s %d is outside 1..%d", name, v, MaxSafeInteger)
+	}
+	return nil
+}
+
 func requiredString(fields map[string]json.RawMessage, name string) (string, error) {
 	raw, ok := fields[name]
 	if !ok {
@@ -202,9 +250,6 @@ func requiredString(fields map[string]json.RawMessage, name string) (string, err
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '"' {
 		return "", formatError("%s is not a string", name)
-	}
-	if jsonstr.UnpairedSurrogate(raw) {
-		return "", formatError("%s has an unpaired UTF-16 surrogate escape", name)
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {

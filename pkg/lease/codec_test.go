@@ -1,6 +1,8 @@
 package lease_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -67,9 +69,11 @@ func TestDecodeAcceptsWhatRedDBAccepts(t *testing.T) {
 		want lease.Lease
 	}{
 		{"keys in any order", `{"term":1,"holder_id":"h","generation":3,"expires_at_ms":20,"database_key":"main","acquired_at_ms":10}`, base},
-		{"unknown fields ignored", `{"acquired_at_ms":10,"database_key":"main","expires_at_ms":20,"generation":3,"holder_id":"h","term":1,"note":{"x":[1.5,"y"]}}`, base},
+		{"unknown fields read past", `{"acquired_at_ms":10,"database_key":"main","expires_at_ms":20,"generation":3,"holder_id":"h","term":1,"note":{"x":[1.5,"y"]}}`, base},
 		{"missing term reads as 1", `{"acquired_at_ms":10,"database_key":"main","expires_at_ms":20,"generation":3,"holder_id":"h"}`, base},
 		{"whitespace", " {\n \"acquired_at_ms\" : 10 , \"database_key\":\"main\",\"expires_at_ms\":20,\"generation\":3,\"holder_id\":\"h\",\"term\":1}\n", base},
+		{"largest safe generation and term", `{"acquired_at_ms":10,"database_key":"main","expires_at_ms":20,"generation":9007199254740991,"holder_id":"h","term":9007199254740991}`,
+			lease.Lease{DatabaseKey: "main", HolderID: "h", Term: lease.MaxSafeInteger, Generation: lease.MaxSafeInteger, AcquiredAtMs: 10, ExpiresAtMs: 20}},
 		{"max u64", `{"acquired_at_ms":18446744073709551615,"database_key":"main","expires_at_ms":20,"generation":3,"holder_id":"h","term":1}`,
 			lease.Lease{DatabaseKey: "main", HolderID: "h", Term: 1, Generation: 3, AcquiredAtMs: 18446744073709551615, ExpiresAtMs: 20}},
 		{"escaped strings", `{"acquired_at_ms":10,"database_key":"m\u0061in","expires_at_ms":20,"generation":3,"holder_id":"\"h\"","term":1}`,
@@ -119,8 +123,23 @@ func TestDecodeRejectsWhatRedDBRejects(t *testing.T) {
 		{"negative term", `{"database_key":"k","holder_id":"h","term":-7,"generation":1,"acquired_at_ms":1,"expires_at_ms":2}`},
 		{"half a release marker", `{"database_key":"k","holder_id":"","generation":1,"acquired_at_ms":1,"expires_at_ms":2,"released_at_ms":5}`},
 		{"number principal", `{"database_key":"k","holder_id":"h","principal":7,"generation":1,"acquired_at_ms":1,"expires_at_ms":2}`},
+		{"empty principal", `{"database_key":"k","holder_id":"h","principal":"","generation":1,"acquired_at_ms":1,"expires_at_ms":2}`},
 		{"null principal", `{"database_key":"k","holder_id":"h","principal":null,"generation":1,"acquired_at_ms":1,"expires_at_ms":2}`},
 		{"release marker with a holder", `{"database_key":"k","holder_id":"h","generation":1,"acquired_at_ms":1,"expires_at_ms":2,"released_at_ms":5,"released_holder_id":"h"}`},
+		// Stricter than RedDB on purpose (issue 13): no correct writer
+		// stores these, and which value of a duplicate RedDB keeps is its
+		// JSON module's business.
+		{"duplicated generation", `{` + ok + `,"generation":9,"generation":1,"acquired_at_ms":1,"expires_at_ms":2}`},
+		{"duplicated holder, one escaped", `{` + ok + `,"generation":1,"acquired_at_ms":1,"expires_at_ms":2,"holder_\u0069d":"x"}`},
+		{"duplicated unknown member", `{` + ok + `,"generation":1,"acquired_at_ms":1,"expires_at_ms":2,"note":1,"note":2}`},
+		{"generation 0", `{` + ok + `,"generation":0,"acquired_at_ms":1,"expires_at_ms":2}`},
+		{"generation 2^53", `{` + ok + `,"generation":9007199254740992,"acquired_at_ms":1,"expires_at_ms":2}`},
+		{"term 0", `{"database_key":"k","holder_id":"h","term":0,"generation":1,"acquired_at_ms":1,"expires_at_ms":2}`},
+		{"term 2^53", `{"database_key":"k","holder_id":"h","term":9007199254740992,"generation":1,"acquired_at_ms":1,"expires_at_ms":2}`},
+		{"written_at_ms 0", `{` + ok + `,"generation":1,"acquired_at_ms":1,"expires_at_ms":2,"written_at_ms":0}`},
+		{"written_at_ms a string", `{` + ok + `,"generation":1,"acquired_at_ms":1,"expires_at_ms":2,"written_at_ms":"5"}`},
+		{"data after the object", `{` + ok + `,"generation":1,"acquired_at_ms":1,"expires_at_ms":2} {}`},
+		{"unpaired surrogate in an unknown member", `{` + ok + `,"generation":1,"acquired_at_ms":1,"expires_at_ms":2,"note":"\udc00"}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -236,8 +255,12 @@ func TestLegacyRecordHasNoPrincipal(t *testing.T) {
 	}
 }
 
-// FuzzDecodeRecord: the decoder never panics, and whatever it accepts
-// re-encodes to bytes that decode to the same record.
+// FuzzDecodeRecord: the decoder never panics; whatever it accepts
+// re-encodes to canonical bytes (members strictly in byte order, so none
+// twice) that decode to the same record and encode to themselves; no
+// member of the input is lost except an expiry_reported_ms of 0 (which
+// means "none"); and no accepted record has a term or generation outside
+// 1..MaxSafeInteger.
 func FuzzDecodeRecord(f *testing.F) {
 	for _, g := range goldenRecords {
 		f.Add([]byte(g.bytes))
@@ -245,6 +268,8 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Add([]byte(`{"acquired_at_ms":1000,"database_key":"main","expires_at_ms":1500,"generation":4,"holder_id":"","released_at_ms":1500,"released_holder_id":"r","term":2}`))
 	f.Add([]byte(`{"generation":3.0}`))
 	f.Add([]byte(`{"acquired_at_ms":1,"database_key":"k","expires_at_ms":2,"generation":1,"holder_id":"h","principal":"p","term":1}`))
+	f.Add([]byte(`{"acquired_at_ms":1,"database_key":"k","expires_at_ms":2,"generation":1,"generation":2,"holder_id":"h"}`))
+	f.Add([]byte(`{"zz":[1, {"a":2}],"acquired_at_ms":1,"database_key":"k","expires_at_ms":2,"generation":1,"holder_id":"h","A":"\u00e9","written_at_ms":3}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rec, err := lease.DecodeRecord(data)
 		if err != nil {
@@ -253,12 +278,56 @@ func FuzzDecodeRecord(f *testing.F) {
 			}
 			return
 		}
-		again, err := lease.DecodeRecord(lease.EncodeRecord(rec))
+		if rec.Generation == 0 || rec.Generation > lease.MaxSafeInteger || rec.Term == 0 || rec.Term > lease.MaxSafeInteger {
+			t.Fatalf("accepted term %d, generation %d", rec.Term, rec.Generation)
+		}
+		canonical := lease.EncodeRecord(rec)
+		again, err := lease.DecodeRecord(canonical)
 		if err != nil {
 			t.Fatalf("re-decoding an accepted record: %v", err)
 		}
 		if again != rec {
 			t.Fatalf("round trip changed the record: %+v -> %+v", rec, again)
 		}
+		if twice := lease.EncodeRecord(again); !bytes.Equal(twice, canonical) {
+			t.Fatalf("encoding is not stable:\n%s\n%s", canonical, twice)
+		}
+		in, out := memberNames(t, data), memberNames(t, canonical)
+		for i := 1; i < len(out); i++ {
+			if out[i-1] >= out[i] {
+				t.Fatalf("%s: members %q and %q out of canonical order", canonical, out[i-1], out[i])
+			}
+		}
+		kept := make(map[string]bool, len(out))
+		for _, name := range out {
+			kept[name] = true
+		}
+		for _, name := range in {
+			if !kept[name] && (name != "expiry_reported_ms" || rec.ExpiryReportedMs != 0) {
+				t.Fatalf("member %q of %s is missing from %s", name, data, canonical)
+			}
+		}
 	})
+}
+
+// memberNames lists an object's top-level member names in order.
+func memberNames(t *testing.T, data []byte) []string {
+	t.Helper()
+	var names []string
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if _, err := dec.Token(); err != nil {
+		t.Fatalf("%s: %v", data, err)
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatalf("%s: %v", data, err)
+		}
+		names = append(names, tok.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			t.Fatalf("%s: %v", data, err)
+		}
+	}
+	return names
 }

@@ -11,6 +11,12 @@
 // release the lease (records without a principal behave as before until
 // their next acquire). An admin principal may break glass (ForceRelease).
 //
+// Time is the service's clock (Config.Now). A record carries the times its
+// writers' clocks read (Record.ProvenMs); a Service whose clock reads more
+// than Config.ClockTolerance before them refuses to change the record
+// (ErrClockSkew), since a stepped-back clock would write expiries that
+// others read as too early.
+//
 // The package has no AWS imports. Storage backends live in pkg/backend and
 // satisfy Store; HTTP and Lambda adapters live in pkg/api.
 //

@@ -26,6 +26,11 @@ var (
 	// ErrUnavailable: storage timed out, throttled or failed; retry later.
 	// For a write this is ambiguous: it may or may not have been applied.
 	ErrUnavailable = errors.New("backend unavailable")
+	// ErrClockSkew: the service's clock reads earlier than the stored
+	// record proves had already happened, by more than the tolerance, so
+	// its judgement of time cannot be trusted; nothing was written. Another
+	// instance (or this one, once its clock is right) may answer.
+	ErrClockSkew = errors.New("clock behind the stored record")
 	// ErrCorrupt: a stored object is not a lease record RedDB could read.
 	ErrCorrupt = errors.New("corrupt lease record")
 	// ErrExhausted: the fencing token cannot grow any further.

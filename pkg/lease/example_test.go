@@ -68,3 +68,25 @@ func ExampleService_ForceRelease() {
 	// true false
 	// released reddb-0 of tenant-a-reddb
 }
+
+// Two instances share a store; the second's clock is 8 s behind. Its
+// refresh would write an expiry 8 s earlier than the holder counts on, so
+// it refuses, and the first instance still serves the holder.
+func ExampleClockSkewError() {
+	store := memory.New(memory.Options{})
+	start := time.UnixMilli(1767225600000)
+	good, _ := lease.New(lease.Config{Store: store, Now: func() time.Time { return start }})
+	behind, _ := lease.New(lease.Config{Store: store, Now: func() time.Time { return start.Add(-8 * time.Second) }})
+	ctx := context.Background()
+
+	l, _ := good.Acquire(ctx, lease.AcquireRequest{Principal: lease.Anonymous, DatabaseKey: "main", HolderID: "reddb-0", TTLMs: 10_000, Term: 1})
+	refresh := lease.RefreshRequest{Principal: lease.Anonymous, DatabaseKey: "main", HolderID: "reddb-0", Generation: l.Generation, TTLMs: 10_000}
+	_, err := behind.Refresh(ctx, refresh)
+	var skew *lease.ClockSkewError
+	fmt.Println(errors.Is(err, lease.ErrClockSkew), errors.As(err, &skew) && skew.Stamp == "acquired_at_ms", skew.ProvenMs-skew.NowMs)
+	_, err = good.Refresh(ctx, refresh)
+	fmt.Println(err)
+	// Output:
+	// true true 8000
+	// <nil>
+}

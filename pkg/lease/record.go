@@ -92,6 +92,26 @@ type Record struct {
 	// expiry, so that no later run reports it again. Acquire, refresh and
 	// release clear it (rules.go, written).
 	ExpiryReportedMs uint64
+	// WrittenAtMs is the service's clock at the refresh that wrote this
+	// record (stored as "written_at_ms", which RedDB's reader ignores).
+	// 0 after an acquire or a release, whose times acquired_at_ms and
+	// released_at_ms record, and in records RedDB wrote. See ProvenMs.
+	WrittenAtMs uint64
+	// Unknown holds the members of the stored object that this version of
+	// redlease does not know (RedDB or a later redlease may add some), as
+	// DecodeRecord found them: a compact JSON object, members sorted by
+	// name, each value as stored without its whitespace; "" when there are
+	// none. Every rewrite keeps them, and EncodeRecord puts each in its
+	// place of the canonical (alphabetical) member order.
+	Unknown string
+}
+
+// ProvenMs is the latest time the record proves had already come on the
+// clock of whoever wrote it: the largest of its acquire, last write,
+// release and sweep-mark times. A clock that reads earlier than this has
+// stepped back (or the writer's had stepped forward); see ClockSkewError.
+func (r Record) ProvenMs() uint64 {
+	return max(r.AcquiredAtMs, r.WrittenAtMs, r.ReleasedAtMs, r.ExpiryReportedMs)
 }
 
 // UnixMs converts a time to RedDB's millisecond timestamps.

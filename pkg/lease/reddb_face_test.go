@@ -277,7 +277,9 @@ func TestLeaseObjectBadBodies(t *testing.T) {
 		{"expires before acquired", lease.EncodeLease(lease.Lease{DatabaseKey: redKey, HolderID: "h", Term: 1, Generation: 1, AcquiredAtMs: 9000, ExpiresAtMs: 1}), "ttl_ms"},
 		{"term jump", lease.EncodeLease(lease.Lease{DatabaseKey: redKey, HolderID: "h", Term: 5000, Generation: 1, AcquiredAtMs: 1, ExpiresAtMs: 3001}), "term"},
 		{"empty holder", lease.EncodeLease(lease.Lease{DatabaseKey: redKey, HolderID: "", Term: 1, Generation: 1, AcquiredAtMs: 1, ExpiresAtMs: 3001}), "holder_id"},
-		{"generation 0", lease.EncodeLease(lease.Lease{DatabaseKey: redKey, HolderID: "h", Term: 1, Generation: 0, AcquiredAtMs: 1, ExpiresAtMs: 3001}), "generation"},
+		{"generation 0", lease.EncodeLease(lease.Lease{DatabaseKey: redKey, HolderID: "h", Term: 1, Generation: 0, AcquiredAtMs: 1, ExpiresAtMs: 3001}), "body"}, // corrupt by the stored-record rules
+		{"a duplicated member", []byte(`{"acquired_at_ms":1,"database_key":"clusters/dev/data.rdb","expires_at_ms":3001,"generation":1,"generation":2,"holder_id":"h","term":1}`), "body"},
+		{"a written_at_ms member", []byte(`{"acquired_at_ms":1,"database_key":"clusters/dev/data.rdb","expires_at_ms":3001,"generation":1,"holder_id":"h","term":1,"written_at_ms":5}`), "body"},
 		{"a principal member", []byte(`{"acquired_at_ms":1,"database_key":"clusters/dev/data.rdb","expires_at_ms":3001,"generation":1,"holder_id":"h","principal":"admin","term":1}`), "body"},
 		{"a ttl_ms member", []byte(`{"acquired_at_ms":1,"database_key":"clusters/dev/data.rdb","expires_at_ms":3001,"generation":1,"holder_id":"h","term":1,"ttl_ms":86400000}`), "body"},
 		{"over 4 KiB", append(good, make([]byte, lease.MaxLeaseObjectBytes)...), "body"},

@@ -13,10 +13,19 @@ import (
 // MarkExpiryReported.
 
 // written is the record an acquire, refresh or release stores for l,
-// owned by principal. It never carries the sweep's mark: each of them
-// starts a new expiry (or ends the lease), and a new expiry must be
-// reported again when it passes.
-func written(l Lease, principal string) Record { return Record{Lease: l, Principal: principal} }
+// owned by principal, over the stored record cur (nil when there is none).
+// It never carries the sweep's mark: each of them starts a new expiry (or
+// ends the lease), and a new expiry must be reported again when it passes.
+// It keeps the members of cur that redlease does not know. WrittenAtMs is
+// the refresh's to set: an acquire's time is in AcquiredAtMs, a release's
+// in ReleasedAtMs.
+func written(cur *Record, l Lease, principal string) Record {
+	next := Record{Lease: l, Principal: principal}
+	if cur != nil {
+		next.Unknown = cur.Unknown
+	}
+	return next
+}
 
 func decideAcquire(cur *Record, r AcquireRequest, nowMs, maxTermJump uint64) (next Record, write bool, err error) {
 	generation, base := uint64(1), DefaultTerm
@@ -46,7 +55,7 @@ func decideAcquire(cur *Record, r AcquireRequest, nowMs, maxTermJump uint64) (ne
 		}
 		generation = cur.Generation + 1
 	}
-	return written(Lease{
+	return written(cur, Lease{
 		DatabaseKey:  r.DatabaseKey,
 		HolderID:     r.HolderID,
 		Term:         r.Term,
@@ -94,9 +103,10 @@ func decideRefresh(cur *Record, r RefreshRequest, nowMs uint64) (next Record, wr
 	if r.CurrentTerm != 0 && cur.Term < r.CurrentTerm {
 		return Record{}, false, &FencedError{AttemptedTerm: cur.Term, CurrentTerm: r.CurrentTerm}
 	}
-	next = written(cur.Lease, cur.Principal) // a legacy record stays without one
-	next.TTLMs = cur.TTLMs                   // what a RedDB's refreshes through the face extend by
+	next = written(cur, cur.Lease, cur.Principal) // a legacy record stays without one
+	next.TTLMs = cur.TTLMs                        // what a RedDB's refreshes through the face extend by
 	next.ExpiresAtMs = nowMs + r.TTLMs
+	next.WrittenAtMs = max(nowMs, 1) // 0 would mean "not recorded"
 	return next, true, nil
 }
 
@@ -120,8 +130,8 @@ func decideRelease(cur *Record, r ReleaseRequest, nowMs uint64) (next Record, wr
 // releasedAt is cur released at nowMs: RedDB then reads an expired lease
 // of nobody, and the next acquire takes generation + 1.
 func releasedAt(cur Record, nowMs uint64) Record {
-	next := written(cur.Lease, cur.Principal)
-	next.ReleasedAtMs = max(nowMs, 1)
+	next := written(&cur, cur.Lease, cur.Principal)
+	next.ReleasedAtMs = max(nowMs, 1) // the release's time: no WrittenAtMs
 	next.ExpiresAtMs = min(cur.ExpiresAtMs, nowMs)
 	return next
 }

@@ -60,7 +60,7 @@ func decideObjectPut(cur *Record, in objectIntent, nowMs uint64, limits Limits) 
 		if b.Generation != 1 {
 			return Record{}, refused(nil, "there is no lease object, so the next generation is 1, not %d", b.Generation)
 		}
-		return acquiredObject(b, 1, in.principal, nowMs, DefaultTerm, limits)
+		return acquiredObject(nil, b, 1, in.principal, nowMs, DefaultTerm, limits)
 	}
 	if b.HolderID == cur.HolderID && b.Generation == cur.Generation {
 		return refreshedObject(cur, b, in.principal, nowMs)
@@ -79,11 +79,12 @@ func decideObjectPut(cur *Record, in objectIntent, nowMs uint64, limits Limits) 
 	if cur.Generation >= MaxSafeInteger {
 		return Record{}, ErrExhausted
 	}
-	return acquiredObject(b, cur.Generation+1, in.principal, nowMs, cur.Term, limits)
+	return acquiredObject(cur, b, cur.Generation+1, in.principal, nowMs, cur.Term, limits)
 }
 
-// acquiredObject is the record an acquire through the face stores.
-func acquiredObject(b Record, generation uint64, p Principal, nowMs, baseTerm uint64, limits Limits) (Record, error) {
+// acquiredObject is the record an acquire through the face stores over
+// cur (nil when there is none).
+func acquiredObject(cur *Record, b Record, generation uint64, p Principal, nowMs, baseTerm uint64, limits Limits) (Record, error) {
 	if b.Term-baseTerm > limits.MaxTermJump { // b.Term >= baseTerm here
 		return Record{}, invalid("term", "may be at most %d above the current term %d, got %d", limits.MaxTermJump, baseTerm, b.Term)
 	}
@@ -94,7 +95,7 @@ func acquiredObject(b Record, generation uint64, p Principal, nowMs, baseTerm ui
 	if err := limits.ValidateTTL(ttl); err != nil {
 		return Record{}, fmt.Errorf("RedDB's lease TTL (RED_LEASE_TTL_SECS, expires_at_ms - acquired_at_ms): %w", err)
 	}
-	next := written(Lease{
+	next := written(cur, Lease{
 		DatabaseKey:  b.DatabaseKey,
 		HolderID:     b.HolderID,
 		Term:         b.Term,
@@ -103,6 +104,7 @@ func acquiredObject(b Record, generation uint64, p Principal, nowMs, baseTerm ui
 		ExpiresAtMs:  nowMs + ttl,
 	}, stored(p))
 	next.TTLMs = ttl
+	next.Unknown = mergeUnknown(next.Unknown, b.Unknown)
 	return next, nil
 }
 
@@ -119,9 +121,11 @@ func refreshedObject(cur *Record, b Record, p Principal, nowMs uint64) (Record, 
 	case cur.TTLMs == 0:
 		return Record{}, refused(cur, "the lease was not acquired through the RedDB face, so it has no TTL to refresh by")
 	}
-	next := written(cur.Lease, cur.Principal)
+	next := written(cur, cur.Lease, cur.Principal)
 	next.TTLMs = cur.TTLMs
 	next.ExpiresAtMs = nowMs + cur.TTLMs
+	next.WrittenAtMs = max(nowMs, 1) // as every refresh: see ClockSkewError
+	next.Unknown = mergeUnknown(next.Unknown, b.Unknown)
 	return next, nil
 }
 

@@ -22,6 +22,11 @@ type Config struct {
 	// CacheSize bounds the per-instance cache of the last record and
 	// version seen per key (default 4096; negative disables it).
 	CacheSize int
+	// ClockTolerance is how far Now may read behind the latest time a
+	// stored record proves (Record.ProvenMs) before every change to that
+	// record is refused with a *ClockSkewError (DefaultClockTolerance when
+	// zero; at least 1 ms).
+	ClockTolerance time.Duration
 }
 
 // Service applies the lease rules on top of a Store. It is safe for
@@ -32,6 +37,7 @@ type Service struct {
 	limits      Limits
 	maxAttempts int
 	raceHint    time.Duration
+	toleranceMs uint64
 	cache       *versionCache
 }
 
@@ -62,6 +68,11 @@ func New(cfg Config) (*Service, error) {
 	if s.raceHint <= 0 {
 		s.raceHint = 100 * time.Millisecond
 	}
+	tolerance := DefaultClockTolerance
+	if cfg.ClockTolerance > 0 {
+		tolerance = max(cfg.ClockTolerance, time.Millisecond)
+	}
+	s.toleranceMs = uint64(tolerance.Milliseconds()) //nolint:gosec // at least 1 ms, so positive
 	switch {
 	case cfg.CacheSize == 0:
 		s.cache = newVersionCache(4096)
@@ -187,7 +198,11 @@ func (s *Service) MarkExpiryReported(ctx context.Context, listed Versioned) (Ver
 	if listed.Version == "" {
 		return "", fmt.Errorf("mark %q: %w", key, invalid("version", "must name the listed version"))
 	}
-	next, write, err := decideMarkReported(listed.Record, UnixMs(s.now()))
+	nowMs := UnixMs(s.now())
+	if err := checkClock(&listed.Record, nowMs, s.toleranceMs); err != nil {
+		return "", fmt.Errorf("mark %q: %w", key, err)
+	}
+	next, write, err := decideMarkReported(listed.Record, nowMs)
 	if err != nil {
 		return "", fmt.Errorf("mark %q: %w", key, err)
 	}
@@ -205,7 +220,10 @@ func (s *Service) MarkExpiryReported(ctx context.Context, listed Versioned) (Ver
 
 type decision func(cur *Record, nowMs uint64) (next Record, write bool, err error)
 
-// mutate runs read, decide, conditional write. A decision taken on a cached
+// mutate runs read, decide, conditional write. Every decision on a stored
+// record first checks the clock against it (checkClock): a clock that reads
+// before what the record proves is refused whatever the decision, since
+// expiry judgements and the expiry it would write are both off by the step. A decision taken on a cached
 // record is only trusted when it leads to a write, because the write's
 // version check proves the cache was current; refusals and no-op answers are
 // always re-decided on a fresh read. After a lost conditional write it
@@ -224,7 +242,7 @@ func (s *Service) mutate(ctx context.Context, key string, decide decision) (Leas
 		if cur != nil && cur.Version != "" {
 			rec = &cur.Record
 		}
-		next, write, err := decide(rec, UnixMs(s.now()))
+		next, write, err := s.decideChecked(rec, UnixMs(s.now()), decide)
 		if (err != nil || !write) && !fresh {
 			cur = nil // re-decide on a fresh read
 			continue
@@ -260,6 +278,14 @@ func (s *Service) mutate(ctx context.Context, key string, decide decision) (Leas
 		}
 	}
 	return Lease{}, &LostRaceError{Attempts: s.maxAttempts, RetryAfter: s.raceHint}
+}
+
+// decideChecked is decide behind the clock check.
+func (s *Service) decideChecked(rec *Record, nowMs uint64, decide decision) (Record, bool, error) {
+	if err := checkClock(rec, nowMs, s.toleranceMs); err != nil {
+		return Record{}, false, err
+	}
+	return decide(rec, nowMs)
 }
 
 // load reads a key; a missing record is returned as an empty Versioned

@@ -99,7 +99,8 @@ func pause(ctx context.Context, attempt int) error {
 // rules_reddb.go and stores the record they build, with the service's
 // times, by compare-and-swap at exactly the version RedDB named. A refusal
 // is an *IntentError (ErrPrecondition), also when the version RedDB named
-// is not the stored one; nothing is written then.
+// is not the stored one; nothing is written then. A clock that reads
+// before the stored record's stamps is a *ClockSkewError, as for Refresh.
 //
 // It costs one conditional write when the cache holds the record at the
 // named version (RedDB has just read it, through this instance), else one
@@ -137,7 +138,11 @@ func (s *Service) putLeaseObject(ctx context.Context, r LeaseObjectPut) (Version
 	if err != nil {
 		return Versioned{}, err
 	}
-	next, err := decideObjectPut(&cur, in, UnixMs(s.now()), s.limits)
+	nowMs := UnixMs(s.now())
+	if err := checkClock(&cur, nowMs, s.toleranceMs); err != nil {
+		return Versioned{}, err
+	}
+	next, err := decideObjectPut(&cur, in, nowMs, s.limits)
 	if err != nil {
 		return Versioned{}, err
 	}
@@ -166,7 +171,11 @@ func (s *Service) deleteLeaseObject(ctx context.Context, r LeaseObjectDelete) (V
 	if err != nil {
 		return Versioned{}, err
 	}
-	next, err := decideObjectDelete(cur, r.Principal, UnixMs(s.now()))
+	nowMs := UnixMs(s.now())
+	if err := checkClock(&cur, nowMs, s.toleranceMs); err != nil {
+		return Versioned{}, err
+	}
+	next, err := decideObjectDelete(cur, r.Principal, nowMs)
 	if err != nil {
 		return Versioned{}, err
 	}
@@ -195,9 +204,9 @@ func (s *Service) decodeLeaseObject(key string, data []byte) (Record, error) {
 	switch {
 	case b.DatabaseKey != key:
 		return Record{}, invalid("database_key", "the record names %q but is written to the lease object of %q", b.DatabaseKey, key)
-	case b.Released(), b.ExpiryReportedMs != 0, b.Principal != "", b.TTLMs != 0:
+	case b.Released(), b.ExpiryReportedMs != 0, b.Principal != "", b.TTLMs != 0, b.WrittenAtMs != 0:
 		// What redlease alone writes; a RedDB never sends it.
-		return Record{}, invalid("body", "holds members only the service writes (released_at_ms, released_holder_id, expiry_reported_ms, principal, ttl_ms)")
+		return Record{}, invalid("body", "holds members only the service writes (released_at_ms, released_holder_id, expiry_reported_ms, principal, ttl_ms, written_at_ms)")
 	}
 	if err := s.limits.ValidateHolder(b.HolderID); err != nil {
 		return Record{}, err

@@ -55,7 +55,7 @@ func validOp(op Op) error {
 	switch {
 	case op.Input.Kind < KindAcquire || op.Input.Kind > KindGet:
 		return fmt.Errorf("unknown kind %d", op.Input.Kind)
-	case op.Output.Outcome < OutcomeOK || op.Output.Outcome > OutcomeUnexpected:
+	case op.Output.Outcome < OutcomeOK || op.Output.Outcome > OutcomeClockSkew:
 		return fmt.Errorf("unknown outcome %d", op.Output.Outcome)
 	case op.Input.Key == "":
 		return fmt.Errorf("empty key")

@@ -64,12 +64,16 @@ const (
 	// OutcomeUnavailable is ambiguous for a write: it may have been applied.
 	OutcomeUnavailable
 	OutcomeUnexpected
+	// OutcomeClockSkew: the instance's clock read before what the record
+	// proves; refused before any write.
+	OutcomeClockSkew
 )
 
 var outcomeNames = map[Outcome]string{
 	OutcomeOK: "ok", OutcomeNotFound: "not_found", OutcomeHeld: "held",
 	OutcomeFenced: "fenced", OutcomeStale: "stale", OutcomeLostRace: "lost_race",
 	OutcomeUnavailable: "unavailable", OutcomeUnexpected: "unexpected",
+	OutcomeClockSkew: "clock_skew",
 }
 
 func (o Outcome) String() string {
@@ -268,6 +272,8 @@ func classify(out *Output, err error) {
 		out.Outcome = OutcomeNotFound
 	case errors.Is(err, lease.ErrLostRace):
 		out.Outcome = OutcomeLostRace
+	case errors.Is(err, lease.ErrClockSkew):
+		out.Outcome = OutcomeClockSkew
 	case errors.Is(err, lease.ErrUnavailable):
 		out.Outcome = OutcomeUnavailable
 		out.Injected = errors.Is(err, faulty.ErrInjected)

@@ -68,8 +68,8 @@ type effect func(s register, in Input, t uint64) (next register, refusal Outcome
 
 func stepWrite(s register, in Input, out Output, spec effect) []register {
 	switch out.Outcome {
-	case OutcomeLostRace:
-		return []register{s} // every conditional write lost: nothing changed
+	case OutcomeLostRace, OutcomeClockSkew:
+		return []register{s} // every conditional write lost, or none tried: nothing changed
 	case OutcomeUnavailable:
 		// Maybe applied, at any decision time in the window.
 		next := []register{s}

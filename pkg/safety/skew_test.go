@@ -2,6 +2,7 @@ package safety_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
@@ -95,13 +96,21 @@ func TestSkewBoundIsTight(t *testing.T) {
 }
 
 // TestBackwardJumpKeepsTokensAndTheGuarantee walks through a backward jump
-// of one instance's clock, step by step.
+// of one instance's clock, step by step: within the clock tolerance the
+// jump counts in D; beyond it the jumped instance refuses the refresh.
 func TestBackwardJumpKeepsTokensAndTheGuarantee(t *testing.T) {
 	t.Parallel()
-	const (
-		ttl  = 2 * time.Second
-		jump = 1500 * time.Millisecond
-	)
+	const ttl = 2 * time.Second
+	for _, jump := range []time.Duration{800 * time.Millisecond, 1500 * time.Millisecond} {
+		t.Run(fmt.Sprintf("back%dms", jump.Milliseconds()), func(t *testing.T) {
+			t.Parallel()
+			backwardJump(t, ttl, jump, jump > lease.DefaultClockTolerance)
+		})
+	}
+}
+
+func backwardJump(t *testing.T, ttl, jump time.Duration, detected bool) {
+	t.Helper()
 	truth := safety.NewClock(epoch)
 	store := memory.New(memory.Options{})
 	a, b := newSkewed(t, store, truth, 0), newSkewed(t, store, truth, 0)
@@ -111,31 +120,41 @@ func TestBackwardJumpKeepsTokensAndTheGuarantee(t *testing.T) {
 	}
 	a.offset.Store(int64(-jump)) // A's clock jumps back
 
-	// A sees x's lease live for longer: safe.
+	// A sees x's lease live for longer: safe (and beyond the tolerance it
+	// refuses to judge at all).
 	truth.Advance(ttl)
 	if l, err := a.acquire("y", ttl); err == nil {
 		t.Fatalf("A (clock %s behind) let y in at true expiry+0: %+v", jump, l)
 	}
 	truth.Advance(-ttl)
 
-	// x refreshes through A 100 ms later: A's clock puts the expiry
-	// *earlier* than the lease x got from B. Generation, term and
-	// acquired_at stay.
+	// x refreshes through A 100 ms later. Within the tolerance A's clock
+	// puts the expiry *earlier* than the lease x got from B; generation,
+	// term and acquired_at stay. Beyond it A refuses and writes nothing.
 	truth.Advance(100 * time.Millisecond)
 	sent := truth.Ms()
 	r, err := a.refresh(x, ttl)
-	if err != nil {
+	D := jump
+	switch {
+	case detected && !errors.Is(err, lease.ErrClockSkew):
+		t.Fatalf("refresh through A (clock %s behind) = %+v, %v; want ErrClockSkew", jump, r, err)
+	case detected:
+		if cur, _ := store.Load(context.Background(), faultKey); cur.Record.Lease != x {
+			t.Fatalf("the refused refresh changed the record: %+v, want %+v", cur.Record.Lease, x)
+		}
+		// x keeps the lease B gave it: the guarantee is its own send time
+		// + ttl, D = 0.
+		sent, D = x.AcquiredAtMs, 0
+	case err != nil:
 		t.Fatal(err)
-	}
-	if r.Generation != x.Generation || r.Term != x.Term || r.AcquiredAtMs != x.AcquiredAtMs {
+	case r.Generation != x.Generation || r.Term != x.Term || r.AcquiredAtMs != x.AcquiredAtMs:
 		t.Fatalf("refresh changed the token or acquired_at: %+v -> %+v", x, r)
-	}
-	if r.ExpiresAtMs >= x.ExpiresAtMs {
+	case r.ExpiresAtMs >= x.ExpiresAtMs:
 		t.Fatalf("expected the jump to shorten the lease, got %d >= %d", r.ExpiresAtMs, x.ExpiresAtMs)
 	}
-	// B lets y in at the shortened expiry, which is exactly the guarantee
-	// for x: sent + ttl - D, with D = the jump.
-	bound := sent + uint64((ttl - jump).Milliseconds())
+	// B lets y in at the (shortened) expiry, which is exactly the
+	// guarantee for x: sent + ttl - D.
+	bound := sent + uint64((ttl - D).Milliseconds())
 	truth.Advance(time.Duration(bound-1-truth.Ms()) * time.Millisecond)
 	if l, err := b.acquire("y", ttl); err == nil {
 		t.Fatalf("y got in at %d, before the guarantee %d: %+v", truth.Ms(), bound, l)
@@ -148,8 +167,8 @@ func TestBackwardJumpKeepsTokensAndTheGuarantee(t *testing.T) {
 	if y.Generation != x.Generation+1 {
 		t.Fatalf("y got generation %d, want %d", y.Generation, x.Generation+1)
 	}
-	// A, still behind, keeps y's lease for longer and never hands out a
-	// generation that does not grow.
+	// A, still behind, keeps y's lease for longer (or refuses to judge)
+	// and never hands out a generation that does not grow.
 	truth.Advance(ttl)
 	if l, err := a.acquire("z", ttl); err == nil {
 		t.Fatalf("A let z in while y's lease runs by A's clock: %+v", l)

@@ -145,7 +145,14 @@ func testCreateThenLoad(t *testing.T, s lease.ListingStore, _ Options) {
 	owned.Principal = "arn:aws:sts::123456789012:assumed-role/reddb-a"
 	ownedReleased := Record("tenants/a/released", "reddb-6", 7)
 	ownedReleased.Principal, ownedReleased.ReleasedAtMs = "tenant-a-reddb", 1767225650000
-	records = append(records, released, reported, owned, ownedReleased)
+	refreshed := Record("refreshed/key", "reddb-5", 8)
+	refreshed.WrittenAtMs = 1767225630000
+	// Members a later redlease (or RedDB) added: every backend keeps them
+	// through a write, in canonical form (sorted names, compact values).
+	extended := Record("extended/key", "reddb-4", 9)
+	extended.Principal, extended.WrittenAtMs = "tenant-b", 1767225640000
+	extended.Unknown = `{"a_first":[1,true,null,"x"],"later":{"k":"v","n":25},"zz_last":"é <&>"}`
+	records = append(records, released, reported, owned, ownedReleased, refreshed, extended)
 	for _, rec := range records {
 		v := mustCreate(t, s, rec)
 		got := mustLoad(t, s, rec.DatabaseKey)
@@ -170,8 +177,13 @@ func testCreateExisting(t *testing.T, s lease.ListingStore, _ Options) {
 }
 
 func testReplaceCurrent(t *testing.T, s lease.ListingStore, _ Options) {
-	v1 := mustCreate(t, s, Record("k", "a", 1))
+	first := Record("k", "a", 1)
+	first.Unknown = `{"gone":1,"kept":"x"}`
+	v1 := mustCreate(t, s, first)
+	// The record written is all there is: members of the old one that the
+	// new one lacks are gone, the rest as written.
 	next := Record("k", "b", 2)
+	next.WrittenAtMs, next.Unknown = 1767225610000, `{"kept":"y"}`
 	v2, err := s.Replace(context.Background(), next, v1)
 	if err != nil {
 		t.Fatalf("Replace with the current version: %v", err)

@@ -29,15 +29,20 @@
 //	expires_at_ms       N
 //	released_at_ms      N  only when released (non-zero)
 //	expiry_reported_ms  N  only when the sweep reported the expiry (non-zero)
+//	written_at_ms       N  only after a refresh: the service's clock then (non-zero)
 //	ttl_ms              N  only when RedDB acquired it through the RedDB face
 //	                       (non-zero; a plain attribute, not DynamoDB's TTL)
 //	ver                 N  1 on create, +1 on every write
 //	write_id            S  random per write; tells a resent write its own
 //
 // A record's lease.Version is ver in decimal, in double quotes as every
-// backend's version is (lease.NewVersion): "1", "2", ... Unknown attributes
-// are ignored, so attributes can be added later; a missing or mistyped
-// attribute above makes the item lease.ErrCorrupt.
+// backend's version is (lease.NewVersion): "1", "2", ... Any other
+// attribute is one of the record's unknown members (lease.Record.Unknown)
+// and every rewrite keeps it, so a later redlease can add attributes: S,
+// N, BOOL, NULL, L and M map onto JSON string, number, boolean, null,
+// array and object (M keys sorted); a set or binary attribute, which has
+// no JSON form, makes the item lease.ErrCorrupt, as does a missing or
+// mistyped attribute above, or a term or generation outside 1..2^53-1.
 //
 // # Requests
 //

@@ -20,6 +20,7 @@ const (
 	attrExpiresAt      = "expires_at_ms"
 	attrReleasedAt     = "released_at_ms"
 	attrExpiryReported = "expiry_reported_ms"
+	attrWrittenAt      = "written_at_ms"
 	attrTTL            = "ttl_ms"
 	attrVersion        = "ver"
 	attrWriteID        = "write_id"
@@ -38,7 +39,11 @@ func keyOf(key string) map[string]types.AttributeValue {
 
 // encodeItem renders a record at version ver.
 func encodeItem(rec lease.Record, ver uint64) map[string]types.AttributeValue {
-	item := map[string]types.AttributeValue{
+	item := unknownAttributes(rec.Unknown)
+	if item == nil {
+		item = make(map[string]types.AttributeValue, 10)
+	}
+	for name, av := range map[string]types.AttributeValue{
 		attrKey:        str(rec.DatabaseKey),
 		attrHolder:     str(rec.HolderID),
 		attrTerm:       num(rec.Term),
@@ -46,6 +51,8 @@ func encodeItem(rec lease.Record, ver uint64) map[string]types.AttributeValue {
 		attrAcquiredAt: num(rec.AcquiredAtMs),
 		attrExpiresAt:  num(rec.ExpiresAtMs),
 		attrVersion:    num(ver),
+	} {
+		item[name] = av
 	}
 	if rec.Principal != "" {
 		item[attrPrincipal] = str(rec.Principal)
@@ -56,6 +63,9 @@ func encodeItem(rec lease.Record, ver uint64) map[string]types.AttributeValue {
 	if rec.ExpiryReportedMs != 0 {
 		item[attrExpiryReported] = num(rec.ExpiryReportedMs)
 	}
+	if rec.WrittenAtMs != 0 {
+		item[attrWrittenAt] = num(rec.WrittenAtMs)
+	}
 	if rec.TTLMs != 0 {
 		item[attrTTL] = num(rec.TTLMs)
 	}
@@ -63,7 +73,8 @@ func encodeItem(rec lease.Record, ver uint64) map[string]types.AttributeValue {
 }
 
 // decodeItem reads an item back; anything but the shape encodeItem writes
-// (unknown attributes aside) is lease.ErrCorrupt.
+// (unknown attributes aside, which it keeps in Record.Unknown) is
+// lease.ErrCorrupt, and so is a term or generation no acquire hands out.
 func decodeItem(item map[string]types.AttributeValue) (lease.Versioned, error) {
 	var (
 		rec lease.Record
@@ -105,6 +116,7 @@ func decodeItem(item map[string]types.AttributeValue) (lease.Versioned, error) {
 	}{
 		{attrReleasedAt, &rec.ReleasedAtMs},
 		{attrExpiryReported, &rec.ExpiryReportedMs},
+		{attrWrittenAt, &rec.WrittenAtMs},
 		{attrTTL, &rec.TTLMs},
 	} {
 		if _, ok := item[f.name]; !ok {
@@ -121,6 +133,12 @@ func decodeItem(item map[string]types.AttributeValue) (lease.Versioned, error) {
 	}
 	if ver == 0 {
 		return lease.Versioned{}, corrupt("%s is 0", attrVersion)
+	}
+	if err := lease.CheckStoredToken(rec.Term, rec.Generation); err != nil {
+		return lease.Versioned{}, fmt.Errorf("item: %w", err)
+	}
+	if rec.Unknown, err = unknownOf(item); err != nil {
+		return lease.Versioned{}, err
 	}
 	return lease.Versioned{Record: rec, Version: formatVersion(ver)}, nil
 }

@@ -19,7 +19,12 @@ func TestItemRoundTrip(t *testing.T) {
 	reported.ExpiryReportedMs = 1767225700000
 	owned := record("tenants/a/db", "reddb-7", 6)
 	owned.Principal = "tenant-a-reddb"
+	refreshed := record("refreshed", "reddb-6", 7)
+	refreshed.WrittenAtMs = 1767225630000
+	extended := record("extended", "reddb-5", 8)
+	extended.Unknown = `{"a":[1,true,null,"x"],"later":{"k":"v","n":2},"zz":"<é>"}`
 	for _, rec := range []lease.Record{
+		refreshed, extended,
 		record("clusters/dev/data.rdb", "reddb-0-1", 1),
 		record("max", "h", lease.MaxSafeInteger),
 		record("empty-holder", "", 1),
@@ -57,6 +62,15 @@ func TestDecodeItemRejectsMalformed(t *testing.T) {
 		{"ZeroReleasedAt", func(m map[string]types.AttributeValue) { m[attrReleasedAt] = num(0) }},
 		{"EmptyPrincipal", func(m map[string]types.AttributeValue) { m[attrPrincipal] = str("") }},
 		{"PrincipalAsNumber", func(m map[string]types.AttributeValue) { m[attrPrincipal] = num(1) }},
+		{"ZeroGeneration", func(m map[string]types.AttributeValue) { m[attrGeneration] = num(0) }},
+		{"GenerationAboveSafeInteger", func(m map[string]types.AttributeValue) { m[attrGeneration] = num(lease.MaxSafeInteger + 1) }},
+		{"ZeroTerm", func(m map[string]types.AttributeValue) { m[attrTerm] = num(0) }},
+		{"TermAboveSafeInteger", func(m map[string]types.AttributeValue) { m[attrTerm] = num(lease.MaxSafeInteger + 1) }},
+		{"ZeroWrittenAt", func(m map[string]types.AttributeValue) { m[attrWrittenAt] = num(0) }},
+		{"UnknownStringSet", func(m map[string]types.AttributeValue) {
+			m["tags"] = &types.AttributeValueMemberSS{Value: []string{"a"}}
+		}},
+		{"UnknownBinary", func(m map[string]types.AttributeValue) { m["blob"] = &types.AttributeValueMemberB{Value: []byte{1}} }},
 		{"ReleasedAtAsBool", func(m map[string]types.AttributeValue) {
 			m[attrReleasedAt] = &types.AttributeValueMemberBOOL{Value: true}
 		}},
@@ -70,8 +84,20 @@ func TestDecodeItemRejectsMalformed(t *testing.T) {
 	}
 	item := base()
 	item["note"] = str("added by an operator")
-	if _, err := decodeItem(item); err != nil {
-		t.Errorf("an unknown attribute made the item unreadable: %v", err)
+	item["count"] = num(3)
+	got, err := decodeItem(item)
+	if err != nil {
+		t.Fatalf("an unknown attribute made the item unreadable: %v", err)
+	}
+	if want := `{"count":3,"note":"added by an operator"}`; got.Record.Unknown != want {
+		t.Errorf("unknown attributes read as %q, want %q", got.Record.Unknown, want)
+	}
+	again := encodeItem(got.Record, 4)
+	if n, ok := again["count"].(*types.AttributeValueMemberN); !ok || n.Value != "3" {
+		t.Errorf("a rewrite lost the unknown attribute count: %#v", again["count"])
+	}
+	if s, ok := again["note"].(*types.AttributeValueMemberS); !ok || s.Value != "added by an operator" {
+		t.Errorf("a rewrite lost the unknown attribute note: %#v", again["note"])
 	}
 }
 

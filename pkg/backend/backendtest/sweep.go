@@ -12,13 +12,17 @@ import (
 
 // testSweepMarksTheWholeRecord: the sweep over this store reports an
 // expired lease once and its mark changes only expiry_reported_ms, every
-// other member (the principal among them) kept as stored; the next run
+// other member (the principal, a refresh's written_at_ms and members
+// unknown to this version among them) kept as stored; the next run
 // knows the record is reported and reports nothing. A listing or a state
 // that dropped a member would show here as a mark that erased it.
 func testSweepMarksTheWholeRecord(t *testing.T, s lease.ListingStore, _ Options) {
 	ctx := context.Background()
 	owned := Record("sweep/owned", "reddb-0", 3)
 	owned.Principal = "arn:aws:sts::123456789012:assumed-role/reddb-a/tenant-a"
+	// A refresh's stamp and a member of a later version ride along too.
+	owned.WrittenAtMs = owned.AcquiredAtMs + 20000
+	owned.Unknown = `{"zz_later":{"kept":[1,true,null]}}`
 	plain := Record("sweep/plain", "reddb-1", 4)
 	for _, rec := range []lease.Record{owned, plain} {
 		mustCreate(t, s, rec)

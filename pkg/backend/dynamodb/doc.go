@@ -50,13 +50,13 @@
 //   - Create: one PutItem with attribute_not_exists(database_key).
 //   - Replace: one PutItem with ver = :expected, writing ver+1.
 //   - List: a parallel Scan, one strongly consistent call per segment
-//     (Options.ScanSegments, 4 by default) and page, with a projection of
-//     the record's attributes; every entry carries its record, so the sweep
-//     reads nothing else. The cursor is the JSON array of the segments'
+//     (Options.ScanSegments, 4 by default) and page, of whole items (the
+//     sweep marks the record it listed, so nothing may be left out); every
+//     entry carries its record, so the sweep reads nothing else. The cursor is the JSON array of the segments'
 //     LastEvaluatedKey database_keys (the table's whole primary key). Each
 //     page reports the read units DynamoDB says it consumed
 //     (ReturnConsumedCapacity), which is what a Scan costs: the size of the
-//     items it read, 4 KB a unit, whatever the projection returns. No index
+//     items it read, 4 KB a unit, whatever a projection would return. No index
 //     is used: one updated on every refresh would double the cost of the
 //     most frequent write, and reading items by key costs a unit each where
 //     a Scan reads about twenty ~200-byte items per unit.

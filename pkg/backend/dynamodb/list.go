@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,34 +17,15 @@ import (
 // defaultScanLimit is used when the caller names no page size.
 const defaultScanLimit = 1000
 
-// listedAttrs is every attribute encodeItem writes: all of a record's, so
-// that the record a listing returns is the whole record. The sweep marks
-// exactly what it listed, so an attribute left out here (a principal, a
-// member a later record gains) would be erased by the mark; a test holds
-// this list to encodeItem.
-var listedAttrs = []string{attrKey, attrHolder, attrPrincipal, attrTerm, attrGeneration, attrAcquiredAt,
-	attrExpiresAt, attrReleasedAt, attrExpiryReported, attrTTL, attrVersion}
-
-// listProjection names listedAttrs, and not write_id: what the sweep does
-// not read need not cross the network. It does not lower the read units,
-// which DynamoDB bills on the size of the items a Scan reads, whatever it
-// returns.
-var listProjection, listProjectionNames = func() (string, map[string]string) {
-	attrs := listedAttrs
-	names := make(map[string]string, len(attrs))
-	refs := make([]string, len(attrs))
-	for i, a := range attrs {
-		refs[i] = fmt.Sprintf("#a%d", i)
-		names[refs[i]] = a
-	}
-	return strings.Join(refs, ", "), names
-}()
-
 // List implements lease.Lister with a parallel Scan: one strongly
 // consistent Scan call per unfinished segment (Options.ScanSegments) and
 // page, the page's Limit split between them, so that a table of any size
 // is read in about 1/ScanSegments of the time one Scan would take. Every
-// entry carries its record, so the sweep reads nothing more, and each page
+// entry carries its whole item (no projection: the sweep marks exactly the
+// record it listed, so an attribute left out, a principal or a member kept
+// for a later version, would be erased by the mark; and a projection would
+// not lower the read units, which DynamoDB bills on the items' size), so
+// the sweep reads nothing more, and each page
 // reports the read units DynamoDB says it consumed.
 //
 // The cursor is the JSON array of each segment's position: the
@@ -127,12 +107,10 @@ func (s *Store) List(ctx context.Context, cursor string, limit int) (lease.Page,
 // segment's start).
 func (s *Store) scan(ctx context.Context, seg int, after string, limit int) (*awsddb.ScanOutput, error) {
 	in := &awsddb.ScanInput{
-		TableName:                aws.String(s.table),
-		ConsistentRead:           aws.Bool(true),
-		Limit:                    aws.Int32(int32(limit)), //nolint:gosec // limit <= 1<<30
-		ProjectionExpression:     aws.String(listProjection),
-		ExpressionAttributeNames: listProjectionNames,
-		ReturnConsumedCapacity:   types.ReturnConsumedCapacityTotal,
+		TableName:              aws.String(s.table),
+		ConsistentRead:         aws.Bool(true),
+		Limit:                  aws.Int32(int32(limit)), //nolint:gosec // limit <= 1<<30
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
 	}
 	if n := s.opts.ScanSegments; n > 1 {
 		in.Segment, in.TotalSegments = aws.Int32(int32(seg)), aws.Int32(int32(n)) //nolint:gosec // n <= maxScanSegments

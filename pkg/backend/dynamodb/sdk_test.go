@@ -141,10 +141,7 @@ func TestSDKWireFormat(t *testing.T) {
 		{"scan start", scan["ExclusiveStartKey"], map[string]any{"database_key": map[string]any{"S": "j"}}},
 		{"scan one segment", scan["TotalSegments"], nil},
 		{"scan capacity", scan["ReturnConsumedCapacity"], "TOTAL"},
-		{"scan projection", scan["ProjectionExpression"], "#a0, #a1, #a2, #a3, #a4, #a5, #a6, #a7, #a8, #a9, #a10"},
-		{"scan projected names", scan["ExpressionAttributeNames"], map[string]any{"#a0": "database_key", "#a1": "holder_id",
-			"#a2": "principal", "#a3": "term", "#a4": "generation", "#a5": "acquired_at_ms", "#a6": "expires_at_ms",
-			"#a7": "released_at_ms", "#a8": "expiry_reported_ms", "#a9": "ttl_ms", "#a10": "ver"}},
+		{"scan projection", scan["ProjectionExpression"], nil}, // whole items: the sweep marks what it listed
 	} {
 		g, _ := json.Marshal(tc.got)
 		w, _ := json.Marshal(tc.want)

@@ -105,16 +105,16 @@ func (h *Handler) Serve(ctx context.Context, req Request) (resp Response) {
 		if p := recover(); p != nil {
 			out.err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
 			apiErr = toAPIError(out.err)
-			resp = h.errorResponse(req.RequestID, apiErr)
+			resp = errorResponse(req.RequestID, apiErr)
 		}
 		h.record(req, out, apiErr, resp.Status, start, stats)
 	}()
 	var body any
 	body, out, apiErr = h.dispatch(ctx, req)
 	if apiErr != nil {
-		return h.errorResponse(req.RequestID, apiErr)
+		return errorResponse(req.RequestID, apiErr)
 	}
-	return h.response(req.RequestID, http.StatusOK, body)
+	return jsonResponse(req.RequestID, http.StatusOK, body)
 }
 
 // dispatch routes, authenticates, decodes and calls the Service. The
@@ -260,8 +260,8 @@ type errorBody struct {
 	Error errorDetail `json:"error"`
 }
 
-func (h *Handler) errorResponse(requestID string, e *apiError) Response {
-	resp := h.response(requestID, e.status, errorBody{Error: e.detail})
+func errorResponse(requestID string, e *apiError) Response {
+	resp := jsonResponse(requestID, e.status, errorBody{Error: e.detail})
 	if e.allow != "" {
 		resp.Header["Allow"] = e.allow
 	}
@@ -274,7 +274,7 @@ func (h *Handler) errorResponse(requestID string, e *apiError) Response {
 	return resp
 }
 
-func (h *Handler) response(requestID string, status int, body any) Response {
+func jsonResponse(requestID string, status int, body any) Response {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // keys and holder ids come back as sent

@@ -22,6 +22,19 @@ import (
 // SIGINT or SIGTERM.
 const shutdownTimeout = 10 * time.Second
 
+// The connection cap's defaults. A RedDB writer keeps one or two
+// connections to its lease service, so 256 served at once is far above
+// any real deployment of the local server; 256 served plus 256 waiting
+// stay well under the common soft limit of 1024 open files, leaving room
+// for the file backend's files and the SDK's connections to S3 or
+// DynamoDB. Beyond that a connection is answered 503 overloaded at once
+// instead of making every client slow (docs/api.md).
+const (
+	defaultMaxConns   = 256
+	defaultMaxWaiting = 256
+	maxHeaderBytes    = 64 << 10
+)
+
 // serve runs the API until ctx is cancelled. Flags override the REDLEASE_*
 // environment, which overrides the defaults.
 func serve(ctx context.Context, e env, args []string) error {
@@ -42,6 +55,8 @@ func serve(ctx context.Context, e env, args []string) error {
 	fs.StringVar(&cfg.Tokens.File, "tokens", cfg.Tokens.File,
 		"bearer tokens document: every route then needs Authorization: Bearer <token> ("+config.EnvTokensFile+"); without it the server is open")
 	insecureOpen := fs.Bool("insecure-open", false, "serve without tokens on a non-loopback address (every caller is \"anonymous\")")
+	maxConns := fs.Int("max-conns", defaultMaxConns, "connections served at once (0: no cap)")
+	maxWaiting := fs.Int("max-waiting", defaultMaxWaiting, "connections that may wait for a place beyond --max-conns; more are answered 503 overloaded")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -54,6 +69,9 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return usageError{err.Error()}
 	}
+	if *maxConns < 0 || *maxWaiting < 0 {
+		return usageError{"--max-conns and --max-waiting must not be negative"}
+	}
 	open := !cfg.Tokens.Enabled()
 	if err := checkOpen(*addr, open, *insecureOpen); err != nil {
 		return err
@@ -63,19 +81,12 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *addr)
+	tcp, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	ln := httpserver.Listen(tcp, httpserver.Limits{MaxConns: *maxConns, MaxWaiting: *maxWaiting, MaxHeaderBytes: maxHeaderBytes})
+	srv := newServer(ln, handler, log)
 	auth := "bearer tokens from " + cfg.Tokens.File
 	if open {
 		auth = "open: every caller is " + lease.AnonymousName
@@ -83,6 +94,21 @@ func serve(ctx context.Context, e env, args []string) error {
 	log.Info("listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String(),
 		"backend", cfg.Backend, "data_dir", dataDirOf(cfg), "auth", auth)
 	return serveUntilDone(ctx, srv, ln, log)
+}
+
+// newServer is the local server's http.Server over ln: the connection cap
+// and net/http's own errors as JSON (httpserver.Listener).
+func newServer(ln *httpserver.Listener, handler http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           ln.Handler(handler),
+		ConnState:         ln.ConnState,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // serveUntilDone serves until ctx is cancelled, then lets in-flight

@@ -65,7 +65,7 @@ func (a *Adapter) HandleV2(ctx context.Context, ev events.APIGatewayV2HTTPReques
 	}
 	req := api.Request{
 		Method:     ev.RequestContext.HTTP.Method,
-		Path:       encodePath(withoutStage(ev.RawPath, ev.RequestContext.Stage)),
+		Path:       fromHTTPAPI(withoutStage(ev.RawPath, ev.RequestContext.Stage)),
 		Route:      routeOf(ev.RouteKey),
 		PathParams: encodeParams(ev.PathParameters),
 		Header:     hdr,
@@ -100,7 +100,7 @@ func (a *Adapter) handleV1(ctx context.Context, ev events.APIGatewayProxyRequest
 	}
 	path, params := ev.Path, restParams(ev.Resource, ev.Path, ev.PathParameters)
 	if decoded {
-		path, params = encodePath(ev.Path), encodeParams(ev.PathParameters)
+		path, params = fromHTTPAPI(ev.Path), encodeParams(ev.PathParameters)
 	}
 	req := api.Request{
 		Method: ev.HTTPMethod,

@@ -42,6 +42,12 @@ func TestEncodedKeyIsNeverAnotherKeysLease(t *testing.T) {
 				delete(ev, "pathParameters")
 			})
 		}},
+		{"HTTP API 2.0 keeping %25, as MiniStack hands it over", encodedV2ID, func(t *testing.T) []byte {
+			return mutate(t, "lease-get-encoded.json", func(ev map[string]any) {
+				ev["rawPath"] = "/v1/leases/clusters%252Fdev%252Fdata.rdb"
+				ev["pathParameters"] = map[string]any{"database_key": "clusters%252Fdev%252Fdata.rdb"}
+			})
+		}},
 		{"REST 1.0: the key from the encoded path", encodedRESTID, func(t *testing.T) []byte { return readEvent(t, "lease-get-encoded-rest.json") }},
 		{"REST 1.0 whose path parameter is still encoded", encodedRESTID, func(t *testing.T) []byte {
 			return mutate(t, "lease-get-encoded-rest.json", func(ev map[string]any) {
@@ -105,7 +111,7 @@ func TestDecodedSlashIsTheSlashedKey(t *testing.T) {
 func TestDecodedKeysWithPercentAndQuestionMark(t *testing.T) {
 	t.Parallel()
 	e := apitest.New(t, apitest.Options{})
-	for _, key := range []string{"tenants/a/50%zz.rdb", "tenants/a/what?.rdb", "tenants/a/sp ace+plus.rdb"} {
+	for _, key := range []string{"tenants/a/50%zz.rdb", "tenants/a/50%.rdb", "tenants/a/what?.rdb", "tenants/a/sp ace+plus.rdb"} {
 		acquire := mutate(t, "acquire.json", func(ev map[string]any) {
 			ev["body"] = `{"database_key":"` + key + `","holder_id":"h","ttl_ms":60000}`
 		})

@@ -16,17 +16,29 @@ import (
 // and what is verified where):
 //
 //   - An HTTP API percent-decodes the path before the function sees it:
-//     rawPath (payload 2.0), path (payload 1.0) and the path parameters.
-//     A client's "a%252Fb" arrives as "a%2Fb", its "a%2Fb" as "a/b".
+//     rawPath (payload 2.0), path (its payload 1.0) and, by all reports,
+//     the path parameters. Reports differ on one escape: fully decoded
+//     (a client's "a%252Fb" arrives as "a%2Fb"), or decoded except "%25",
+//     which stays (it arrives as "a%252Fb"; MiniStack models this). Both
+//     turn a client's "a%2Fb" into "a/b".
 //   - A REST API hands over path still percent-encoded, as the client sent
 //     it (after the stage); its pathParameters are not to be relied on
 //     for the encoding, so the greedy parameter is taken from path.
 //
 // The face wants the path and the parameters percent-encoded, to decode
-// them exactly once (api.Request.Path). So an adapter never decodes: it
-// re-encodes what an HTTP API decoded, and takes REST's encoded path as it
-// is. The key the face decodes is then the key the client meant: the
-// literal key "a%2Fb" is never the lease of "a/b".
+// them exactly once (api.Request.Path). So the adapter never decodes what
+// an HTTP API decoded: it only turns a "%25" that may have stayed into
+// "%", then encodes the result again; a REST API's path goes as it is.
+// The key the face decodes is the key the client meant under either
+// reading of an HTTP API (save a key holding a literal "%25" under the
+// first, which decodes to "%"): the literal key "a%2Fb" is never the lease
+// of "a/b".
+
+// fromHTTPAPI is a path or parameter an HTTP API decoded, in the encoded
+// form the face decodes once.
+func fromHTTPAPI(decoded string) string {
+	return encodePath(strings.ReplaceAll(decoded, "%25", "%"))
+}
 
 // encodePath percent-encodes a decoded path segment by segment, keeping
 // its slashes, so that one url.PathUnescape gives it back unchanged.
@@ -45,7 +57,7 @@ func encodeParams(decoded map[string]string) map[string]string {
 	}
 	out := make(map[string]string, len(decoded))
 	for k, v := range decoded {
-		out[k] = encodePath(v)
+		out[k] = fromHTTPAPI(v)
 	}
 	return out
 }

@@ -47,8 +47,16 @@ func send(t *testing.T, c net.Conn, raw string) {
 	}
 }
 
+// answer is one response read off a connection.
+type answer struct {
+	status     int
+	header     http.Header
+	close      bool // the server closes the connection after it
+	code, body string
+}
+
 // reply reads one response and its JSON error code ("" for none).
-func reply(t *testing.T, r *bufio.Reader) (*http.Response, string, string) {
+func reply(t *testing.T, r *bufio.Reader) answer {
 	t.Helper()
 	resp, err := http.ReadResponse(r, nil)
 	if err != nil {
@@ -63,7 +71,7 @@ func reply(t *testing.T, r *bufio.Reader) (*http.Response, string, string) {
 		Error struct{ Code, Message string } `json:"error"`
 	}
 	_ = json.Unmarshal(b, &e)
-	return resp, e.Error.Code, string(b)
+	return answer{status: resp.StatusCode, header: resp.Header, close: resp.Close, code: e.Error.Code, body: string(b)}
 }
 
 // waitUntil yields until cond holds; the test's own timeout bounds it.
@@ -84,14 +92,14 @@ func TestConnectionOverTheCapIsRefused(t *testing.T) {
 	send(t, a, "GET /v1/leases/k HTTP/1.1\r\n") // holds the place, mid-request
 	b, br := dial(t, addr)
 	send(t, b, getLease)
-	resp, code, body := reply(t, br)
-	if resp.StatusCode != 503 || code != "overloaded" || resp.Header.Get("Retry-After") != "1" ||
-		resp.Header.Get("X-Request-Id") == "" || resp.Header.Get("Content-Type") != "application/json" {
-		t.Errorf("over the cap: got %d %v %s, want 503 overloaded with Retry-After 1", resp.StatusCode, resp.Header, body)
+	got := reply(t, br)
+	if got.status != 503 || got.code != "overloaded" || got.header.Get("Retry-After") != "1" ||
+		got.header.Get("X-Request-Id") == "" || got.header.Get("Content-Type") != "application/json" {
+		t.Errorf("over the cap: got %d %v %s, want 503 overloaded with Retry-After 1", got.status, got.header, got.body)
 	}
 	send(t, a, "Host: x\r\n\r\n")
-	if resp, code, body := reply(t, ar); resp.StatusCode != 404 || code != "not_found" {
-		t.Errorf("the connection in place: got %d %s, want 404 not_found", resp.StatusCode, body)
+	if got := reply(t, ar); got.status != 404 || got.code != "not_found" {
+		t.Errorf("the connection in place: got %d %s, want 404 not_found", got.status, got.body)
 	}
 }
 
@@ -108,22 +116,21 @@ func TestWaitingConnectionGetsThePlace(t *testing.T) {
 	waitUntil(func() bool { return ln.Waiting() == 1 })
 
 	send(t, a, "Host: x\r\n\r\n"+getLease) // pipelined: a second request behind the first
-	resp, _, _ := reply(t, ar)
-	if resp.StatusCode != 404 || !resp.Close {
-		t.Errorf("served while another waits: got %d, Close %v; want 404 that closes the connection", resp.StatusCode, resp.Close)
+	if got := reply(t, ar); got.status != 404 || !got.close {
+		t.Errorf("served while another waits: got %d, close %v; want 404 that closes the connection", got.status, got.close)
 	}
-	if _, err := http.ReadResponse(ar, nil); err == nil {
+	if _, err := ar.ReadByte(); err == nil {
 		t.Error("the pipelined request was answered; want the connection closed after the first")
 	}
-	if resp, code, body := reply(t, br); resp.StatusCode != 404 || code != "not_found" || resp.Close {
-		t.Errorf("the waiting connection: got %d %s (close %v), want 404 keeping the connection", resp.StatusCode, body, resp.Close)
+	if got := reply(t, br); got.status != 404 || got.code != "not_found" || got.close {
+		t.Errorf("the waiting connection: got %d %s (close %v), want 404 keeping the connection", got.status, got.body, got.close)
 	}
 
 	// b is idle now; a normal client arrives and gets b's place.
 	c, cr := dial(t, addr)
 	send(t, c, getLease)
-	if resp, code, body := reply(t, cr); resp.StatusCode != 404 || code != "not_found" {
-		t.Errorf("a normal client: got %d %s, want 404 not_found", resp.StatusCode, body)
+	if got := reply(t, cr); got.status != 404 || got.code != "not_found" {
+		t.Errorf("a normal client: got %d %s, want 404 not_found", got.status, got.body)
 	}
 	if _, err := br.ReadByte(); err == nil {
 		t.Error("the idle connection stayed open while another waited")
@@ -156,16 +163,16 @@ func TestNetHTTPErrorsAreJSON(t *testing.T) {
 			t.Parallel()
 			c, r := dial(t, addr)
 			send(t, c, tc.raw)
-			resp, code, body := reply(t, r)
+			got := reply(t, r)
 			var e struct {
 				Error struct{ Code, Message string } `json:"error"`
 			}
-			if err := json.Unmarshal([]byte(body), &e); err != nil {
-				t.Fatalf("body %q is not JSON: %v", body, err)
+			if err := json.Unmarshal([]byte(got.body), &e); err != nil {
+				t.Fatalf("body %q is not JSON: %v", got.body, err)
 			}
-			if resp.StatusCode != tc.status || code != tc.code || e.Error.Message != tc.message ||
-				resp.Header.Get("Content-Type") != "application/json" || resp.Header.Get("X-Request-Id") == "" {
-				t.Errorf("got %d %v %s\nwant %d %s %q", resp.StatusCode, resp.Header, body, tc.status, tc.code, tc.message)
+			if got.status != tc.status || got.code != tc.code || e.Error.Message != tc.message || !got.close ||
+				got.header.Get("Content-Type") != "application/json" || got.header.Get("X-Request-Id") == "" {
+				t.Errorf("got %d %v %s\nwant %d %s %q", got.status, got.header, got.body, tc.status, tc.code, tc.message)
 			}
 		})
 	}

@@ -32,17 +32,18 @@ func isTempName(name string) bool {
 func removeStaleTemps(root *os.Root, tree string, now time.Time) int {
 	removed := 0
 	_ = fs.WalkDir(root.FS(), tree, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() || !isTempName(d.Name()) {
-			return nil // skip: unreadable, a directory, a link, a record
-		}
-		info, err := d.Info()
-		if err != nil || now.Sub(info.ModTime()) < staleTempAge {
-			return nil
-		}
-		if root.Remove(p) == nil {
+		// What cannot be read is skipped; only regular temporary files go.
+		if err == nil && d.Type().IsRegular() && isTempName(d.Name()) && stale(d, now) && root.Remove(p) == nil {
 			removed++
 		}
 		return nil
 	})
 	return removed
+}
+
+// stale reports whether the file d was last modified staleTempAge or more
+// before now.
+func stale(d fs.DirEntry, now time.Time) bool {
+	info, err := d.Info()
+	return err == nil && now.Sub(info.ModTime()) >= staleTempAge
 }

@@ -70,6 +70,12 @@ func propsFromContext(ctx func(string) string) (*stack.LeaseStackProps, string, 
 		}
 	}
 	p.DisableConditionalWriteEnforcement = ctx("enforceConditionalWrites") == "false"
+	if v := ctx("reddbPrefixes"); v != "" {
+		for _, prefix := range strings.Split(v, ",") {
+			p.RedDBPrefixes = append(p.RedDBPrefixes, strings.TrimSpace(prefix))
+		}
+	}
+	p.RedDBRequireLease = ctx("reddbRequireLease") == "true"
 	p.DisableTracing = ctx("tracing") == "false"
 
 	ints := []struct {

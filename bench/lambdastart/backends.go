@@ -92,6 +92,8 @@ func dynamoDBBackend(ctx context.Context, e emulators.Env) (backend, error) {
 	common := []string{
 		config.EnvBackend + "=" + config.BackendDynamoDB, "AWS_ENDPOINT_URL_DYNAMODB=" + e.DynamoDBEndpoint,
 		"AWS_ENDPOINT_URL_EVENTBRIDGE=" + eventsEndpoint(e), config.EnvEventBus + "=" + e.EventBus,
+		// The RedDB function keeps data objects in a bucket beside the table.
+		config.EnvRedDBBucket + "=" + e.Bucket, "AWS_ENDPOINT_URL_S3=" + e.S3Endpoint, config.EnvS3PathStyle + "=true",
 	}
 	return backend{
 		name:     "dynamodb",

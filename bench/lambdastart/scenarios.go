@@ -44,6 +44,10 @@ var scenarios = map[api.Op]scenario{
 	api.OpGet:     {event: "lease-get.json", perKey: true, held: true},
 	// The break-glass release takes a held lease whatever its holder.
 	api.OpForceRelease: {event: "force-release.json", perKey: true, held: true},
+	// RedDB's HEAD of a lease object, as it starts every lease operation.
+	// The sample's token is in no tokens document, so the answer is a 401
+	// after the same start-up; a start-up that fails still fails the run.
+	api.OpRedDBObject: {event: "reddb-head-lease.json"},
 }
 
 var sweepScenario = scenario{event: "sweep-scheduled.json"}

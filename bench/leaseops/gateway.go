@@ -29,7 +29,7 @@ import (
 //				return nil, "", err
 //			}
 //			app := &wire.App{Store: store, Service: svc}
-//			face, err := app.Face(slog.New(slog.DiscardHandler), nil, nil)
+//			face, err := app.Face(ctx, slog.New(slog.DiscardHandler), nil, wire.FaceOptions{})
 //			if err != nil {
 //				return nil, "", err
 //			}

@@ -120,7 +120,7 @@ func startInProcess(ctx context.Context, backend, dataDir string) (*server, erro
 		return nil, err
 	}
 	app.Auth = api.Open() // as redlease serve without --tokens on loopback
-	face, err := app.Face(slog.New(slog.DiscardHandler), nil, nil)
+	face, err := app.Face(ctx, slog.New(slog.DiscardHandler), nil, wire.FaceOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -175,7 +175,9 @@ func buildHTTP(ctx context.Context, cfg config.Config, log *slog.Logger) (http.H
 	if app.Auth == nil {
 		app.Auth = api.Open()
 	}
-	face, err := app.Face(log, nil, nil) // every operation; no EMF locally: nothing ships it
+	// Every operation of both faces, objects of any size (streamed); no
+	// EMF locally: nothing ships it.
+	face, err := app.Face(ctx, log, nil, wire.FaceOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -34,6 +34,28 @@ func TestServeAndGracefulShutdown(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "leases", "clusters", "dev", "data.rdb.lease.json")); err != nil {
 		t.Errorf("file backend did not store the record under DIR/leases/: %v", err)
 	}
+	// The RedDB face is always on: the lease object is the same record,
+	// and a data object lands beside it in the data directory.
+	head, err := http.Head(url + "/v1/reddb/leases/clusters/dev/data.rdb.lease.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	head.Body.Close()
+	if head.StatusCode != 200 || head.Header.Get("ETag") == "" || head.ContentLength != 0 {
+		t.Errorf("HEAD of the lease object = %d, ETag %q, length %d; want 200, an ETag, 0", head.StatusCode, head.Header.Get("ETag"), head.ContentLength)
+	}
+	put, err := http.NewRequest(http.MethodPut, url+"/v1/reddb/clusters/dev/data.rdb", strings.NewReader("\x00data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.DefaultClient.Do(put); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("PUT of a data object: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "clusters", "dev", "data.rdb")); err != nil || string(b) != "\x00data" {
+		t.Errorf("data object on disk %q, %v", b, err)
+	}
 
 	cancel()
 	select {

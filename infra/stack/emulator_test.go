@@ -84,11 +84,13 @@ func applyDeviationToJSON(t *testing.T, doc map[string]any, name string) bool {
 			}
 		}
 	case DeviationNoConditionalWriteDeny:
+		found := false // the stack has several buckets; the lease bucket's policy has the statement
 		for _, r := range resources(doc, "AWS::S3::BucketPolicy") {
-			return editJSONStatements(props(r), func(st map[string]any) bool {
+			found = editJSONStatements(props(r), func(st map[string]any) bool {
 				return st["Sid"] != conditionalWriteDenySid
-			})
+			}) || found
 		}
+		return found
 	case DeviationNoEventSourceCondition:
 		found := false
 		for _, r := range resources(doc, "AWS::IAM::Policy") {

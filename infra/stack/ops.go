@@ -115,6 +115,8 @@ const (
 	OutputAdminPolicy  = "AdminPolicyArn"
 	OutputTokens       = "TokensDocument"
 	OutputDomainTarget = "CustomDomainTarget"
+	OutputRedDBURL     = "RedDBEndpointUrl"
+	OutputRedDBBucket  = "RedDBDataBucketName"
 )
 
 func (s *LeaseStack) buildOutputs(a *api) {
@@ -143,5 +145,9 @@ func (s *LeaseStack) buildOutputs(a *api) {
 	if s.TokensBucket != nil {
 		out(OutputTokens, jsii.String("s3://"+*s.TokensBucket.BucketName()+"/"+TokensKey),
 			"Where to write the bearer tokens document (functions re-read it every minute)")
+	}
+	out(OutputRedDBURL, s.redDBEndpoint(), "RED_HTTP_BACKEND_URL for stock RedDB (RED_BACKEND=http, bearer token in RED_HTTP_BACKEND_AUTH_HEADER)")
+	if s.Props.Storage == StorageDynamoDB {
+		out(OutputRedDBBucket, s.DataBucket.BucketName(), "S3 bucket holding RedDB's data objects")
 	}
 }

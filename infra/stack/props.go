@@ -34,17 +34,23 @@ const (
 	FnRelease = "release"
 	FnLease   = "lease"
 	FnAdmin   = "admin"
+	FnRedDB   = "reddb"
 	FnSweep   = "sweep"
 )
 
 // FunctionNames lists every function in deployment order.
-var FunctionNames = []string{FnAcquire, FnRefresh, FnRelease, FnLease, FnAdmin, FnSweep}
+var FunctionNames = []string{FnAcquire, FnRefresh, FnRelease, FnLease, FnAdmin, FnRedDB, FnSweep}
 
 // BearerFunctions are the functions that accept bearer tokens and so read
-// the tokens document (TokenFunctions' default). The IAM routes' functions
-// do not: API Gateway lets no unsigned request through to them. The RedDB
-// face's function (#11) belongs here.
-var BearerFunctions = []string{}
+// the tokens document (TokenFunctions' default): the RedDB face's, since
+// RedDB cannot sign SigV4. The IAM routes' functions do not: API Gateway
+// lets no unsigned request through to them.
+var BearerFunctions = []string{FnRedDB}
+
+// URLFunctions are the functions reached through a Lambda function URL
+// instead of API Gateway routes: the RedDB face (the root module's route
+// table rows of face "reddb", which test/consistency holds this to).
+var URLFunctions = []string{FnRedDB}
 
 // Defaults. Memory and timeouts are explained in defaultsFor and the README.
 const (
@@ -145,6 +151,14 @@ type LeaseStackProps struct {
 	// TokensBucketName pins the tokens bucket's name; empty lets
 	// CloudFormation generate one.
 	TokensBucketName string
+	// RedDBPrefixes are the object key prefixes the RedDB function may
+	// read and write data objects under (RED_REMOTE_KEY's directories,
+	// e.g. "tenants/a/"); default [""], every key but the lease prefix,
+	// which it reaches only through the lease rules.
+	RedDBPrefixes []string
+	// RedDBRequireLease refuses RedDB data writes to databases that have no
+	// lease record (REDLEASE_REDDB_REQUIRE_LEASE).
+	RedDBRequireLease bool
 
 	// AlarmTopicArn, if set, receives alarm and OK notifications.
 	AlarmTopicArn string
@@ -242,6 +256,17 @@ func (p *LeaseStackProps) withDefaults() (LeaseStackProps, error) {
 	}
 	if !out.Emulator.valid() {
 		return out, fmt.Errorf("emulator must be %q or %q, got %q", EmulatorMiniStack, EmulatorMiniStackIAM, out.Emulator)
+	}
+	if len(out.RedDBPrefixes) == 0 {
+		out.RedDBPrefixes = []string{""}
+	}
+	for _, p := range out.RedDBPrefixes {
+		if strings.HasPrefix(p, "/") || strings.ContainsAny(p, "*?") || (p != "" && !strings.HasSuffix(p, "/")) {
+			return out, fmt.Errorf("RedDBPrefixes: %q must end with '/', not start with '/', and contain no wildcards (\"\" for every key)", p)
+		}
+		if p != "" && strings.HasPrefix(p, out.LeasePrefix) {
+			return out, fmt.Errorf("RedDBPrefixes: %q is inside the lease prefix %q", p, out.LeasePrefix)
+		}
 	}
 	if d := out.CustomDomain; d != nil && (d.DomainName == "" || d.CertificateArn == "") {
 		return out, fmt.Errorf("CustomDomain needs DomainName and CertificateArn")

@@ -31,6 +31,9 @@ const (
 	// The bearer tokens document, for TokenFunctions.
 	EnvTokensBucket = "REDLEASE_TOKENS_BUCKET" //nolint:gosec // a variable name, not a credential
 	EnvTokensKey    = "REDLEASE_TOKENS_KEY"    //nolint:gosec // a variable name, not a credential
+	// The RedDB function's (internal/config's REDLEASE_REDDB_*).
+	EnvRedDBBucket       = "REDLEASE_REDDB_BUCKET"
+	EnvRedDBRequireLease = "REDLEASE_REDDB_REQUIRE_LEASE"
 )
 
 // TokensKey is the tokens document's object key in the tokens bucket.
@@ -43,9 +46,15 @@ const PartitionKey = "database_key"
 type LeaseStack struct {
 	awscdk.Stack
 
-	Props     LeaseStackProps
-	Bucket    awss3.Bucket      // nil for dynamodb
-	Table     awsdynamodb.Table // nil for s3
+	Props  LeaseStackProps
+	Bucket awss3.Bucket      // nil for dynamodb
+	Table  awsdynamodb.Table // nil for s3
+	// DataBucket holds RedDB's data objects: Bucket with s3, a bucket of
+	// its own with dynamodb.
+	DataBucket awss3.IBucket
+	// RedDBURL is the RedDB function's URL (RED_HTTP_BACKEND_URL is it plus
+	// "v1/reddb").
+	RedDBURL  awslambda.FunctionUrl
 	EventBus  awsevents.EventBus
 	Functions map[string]awslambda.Function
 	// Targets are what the API routes and the schedule invoke: the function or,
@@ -89,9 +98,11 @@ func NewLeaseStack(scope constructs.Construct, id string, props *LeaseStackProps
 	storageEnv := s.buildStorage()
 	s.buildFunctions(storageEnv)
 	s.grantStorage()
+	s.grantRedDB()
 	s.grantEvents()
 	s.buildTokens()
 	api := s.buildAPI()
+	s.buildRedDBEndpoint()
 	rule := s.buildSchedule()
 	s.buildAlarms(api, rule)
 	s.buildOutputs(api)
@@ -146,6 +157,7 @@ func (s *LeaseStack) buildStorage() map[string]*string {
 		)
 		env[EnvBucket] = s.Bucket.BucketName()
 		env[EnvPrefix] = jsii.String(p.LeasePrefix)
+		s.DataBucket = s.Bucket
 	case StorageDynamoDB:
 		s.Table = awsdynamodb.NewTable(s.Stack, jsii.String("LeaseTable"), &awsdynamodb.TableProps{
 			TableName:    optString(p.TableName),
@@ -161,6 +173,7 @@ func (s *LeaseStack) buildStorage() map[string]*string {
 			check{"CKV_AWS_119", "encrypted at rest with the AWS owned key; lease items hold no secrets and a CMK adds KMS cost and key-policy upkeep"},
 		)
 		env[EnvTable] = s.Table.TableName()
+		s.DataBucket = s.newRedDBDataBucket()
 	}
 	return env
 }
@@ -224,6 +237,11 @@ func (s *LeaseStack) buildFunctions(storageEnv map[string]*string) {
 		if name == FnSweep {
 			env[EnvEventBus] = s.EventBus.EventBusName()
 		}
+		if name == FnRedDB {
+			for k, v := range s.redDBEnv() {
+				env[k] = v
+			}
+		}
 
 		logs := awslogs.NewLogGroup(s.Stack, jsii.String(title(name)+"Logs"), &awslogs.LogGroupProps{
 			Retention:     p.LogRetention,
@@ -278,7 +296,7 @@ func (s *LeaseStack) buildFunctions(storageEnv map[string]*string) {
 		if name == FnSweep {
 			checks = append(checks, check{"CKV_AWS_116", "sweep is stateless and re-runs every schedule tick; failures alarm instead of queueing"})
 		} else {
-			checks = append(checks, check{"CKV_AWS_116", "invoked synchronously by API Gateway; a DLQ only applies to asynchronous invocations"})
+			checks = append(checks, check{"CKV_AWS_116", "invoked synchronously (API Gateway, or its function URL); a DLQ only applies to asynchronous invocations"})
 		}
 		if p.ReservedConcurrency[name] == 0 {
 			checks = append(checks, check{"CKV_AWS_115", "reserved concurrency is opt-in (ReservedConcurrency prop); the default shares the account pool to avoid starving small accounts"})
@@ -307,6 +325,9 @@ func (s *LeaseStack) grantStorage() {
 	p := s.Props
 	for _, name := range FunctionNames {
 		fn := s.Functions[name]
+		if name == FnRedDB {
+			continue // grantRedDB
+		}
 		switch p.Storage {
 		case StorageS3:
 			objects := s.Bucket.ArnForObjects(jsii.String(p.LeasePrefix + "*"))

@@ -67,9 +67,8 @@ func TestMain(m *testing.M) {
 			SweepSchedule:          "rate(5 minutes)",
 			LeasePrefix:            "locks/",
 			TenantPrefixes:         []string{"tenants/a/", "tenants/b-2/"},
-			// A stand-in for the RedDB face's function (#11), the first
-			// reader of the tokens document.
-			TokenFunctions: []string{FnLease},
+			RedDBPrefixes:          []string{"tenants/a/", "tenants/b/"},
+			RedDBRequireLease:      true,
 		})
 		s3T, dynamoT, optionsT = synth(s3), synth(dynamo), synth(options)
 		variants = map[string]*synthesised{"s3": s3T, "dynamodb": dynamoT, "options": optionsT}
@@ -270,6 +269,12 @@ func TestFunctionEnvironment(t *testing.T) {
 				if fn == FnSweep {
 					want[EnvEventBus] = true
 				}
+				if fn == FnRedDB && name == "dynamodb" {
+					want[EnvRedDBBucket] = true
+				}
+				if slices.Contains(BearerFunctions, fn) {
+					want[EnvTokensBucket], want[EnvTokensKey] = true, true
+				}
 				got := map[string]bool{}
 				for k := range env {
 					got[k] = true
@@ -302,6 +307,7 @@ var wantActions = map[Storage]map[string][]string{
 		FnRelease: {"s3:GetObject", "s3:PutObject"},
 		FnLease:   {"s3:GetObject"},
 		FnAdmin:   {"s3:GetObject", "s3:PutObject"},
+		FnRedDB:   {"s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject"},
 		FnSweep:   {"events:PutEvents", "s3:GetObject", "s3:ListBucket", "s3:PutObject"},
 	},
 	StorageDynamoDB: {
@@ -310,6 +316,7 @@ var wantActions = map[Storage]map[string][]string{
 		FnRelease: {"dynamodb:GetItem", "dynamodb:PutItem"},
 		FnLease:   {"dynamodb:GetItem"},
 		FnAdmin:   {"dynamodb:GetItem", "dynamodb:PutItem"},
+		FnRedDB:   {"dynamodb:GetItem", "dynamodb:PutItem", "s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject"},
 		FnSweep:   {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan", "events:PutEvents"},
 	},
 }
@@ -409,6 +416,9 @@ func TestRolesAreLeastPrivilege(t *testing.T) {
 				}
 			}
 			for _, fn := range FunctionNames {
+				if fn == FnRedDB {
+					continue // TestRedDBRoleIsLeastPrivilege
+				}
 				roleID := *v.stack.GetLogicalId(v.stack.Functions[fn].Role().Node().DefaultChild().(awscdk.CfnElement))
 				logsID := ""
 				var sts []statement
@@ -632,12 +642,13 @@ func TestTenantPolicyIDIsStableAndDistinct(t *testing.T) {
 }
 
 // The tokens document: its own bucket, read (and only read) by the token
-// functions, which are told where it is; no other function is.
+// functions (by default the RedDB face's, which takes bearer tokens), which
+// are told where it is; no other function is.
 func TestTokensBucketAndReaders(t *testing.T) {
-	if len(resources(s3T.doc, "AWS::S3::Bucket")) != 1 || s3T.stack.TokensBucket != nil {
-		t.Errorf("a stack without token functions has a tokens bucket")
+	if len(resources(s3T.doc, "AWS::S3::Bucket")) != 2 || s3T.stack.TokensBucket == nil {
+		t.Errorf("the default stack has no tokens bucket for the RedDB function")
 	}
-	v := optionsT
+	v := s3T
 	id := logicalIDPrefix(v, "AWS::S3::Bucket", "TokensBucket")
 	b, ok := resources(v.doc, "AWS::S3::Bucket")[id]
 	if !ok {
@@ -652,7 +663,7 @@ func TestTokensBucketAndReaders(t *testing.T) {
 	for _, fn := range FunctionNames {
 		env := props(v.doc["Resources"].(map[string]any)[fnLogicalID(v, fn)].(map[string]any))["Environment"].(map[string]any)["Variables"].(map[string]any)
 		_, hasBucket := env[EnvTokensBucket]
-		if reads := fn == FnLease; reads != hasBucket {
+		if reads := fn == FnRedDB; reads != hasBucket {
 			t.Errorf("%s: %s set = %v, want %v", fn, EnvTokensBucket, hasBucket, reads)
 		}
 		if hasBucket && (mustJSON(env[EnvTokensBucket]) != `{"Ref":"`+id+`"}` || env[EnvTokensKey] != TokensKey) {
@@ -767,9 +778,20 @@ func TestAlarms(t *testing.T) {
 }
 
 func TestStorageRetained(t *testing.T) {
+	// Beside the tokens bucket: the lease bucket (s3), or the bucket of
+	// RedDB's data objects (dynamodb), with the lease bucket's protections.
 	buckets := resources(s3T.doc, "AWS::S3::Bucket")
+	delete(buckets, logicalIDPrefix(s3T, "AWS::S3::Bucket", "TokensBucket"))
 	if len(buckets) != 1 || len(resources(s3T.doc, "AWS::DynamoDB::Table")) != 0 {
-		t.Fatalf("s3 variant: %d buckets", len(buckets))
+		t.Fatalf("s3 variant: %d buckets besides the tokens bucket", len(buckets))
+	}
+	dataBuckets := resources(dynamoT.doc, "AWS::S3::Bucket")
+	delete(dataBuckets, logicalIDPrefix(dynamoT, "AWS::S3::Bucket", "TokensBucket"))
+	if len(dataBuckets) != 1 {
+		t.Fatalf("dynamodb variant: %d buckets besides the tokens bucket, want the RedDB data bucket", len(dataBuckets))
+	}
+	for id, b := range dataBuckets {
+		buckets[id] = b
 	}
 	for _, b := range buckets {
 		if b["DeletionPolicy"] != "Retain" || b["UpdateReplacePolicy"] != "Retain" {
@@ -805,7 +827,6 @@ func TestStorageRetained(t *testing.T) {
 		})
 	})
 	assert(t, "one table", func() { dynamoT.template.ResourceCountIs(jsii.String("AWS::DynamoDB::Table"), jsii.Number(1)) })
-	assert(t, "no bucket", func() { dynamoT.template.ResourceCountIs(jsii.String("AWS::S3::Bucket"), jsii.Number(0)) })
 }
 
 func TestBucketPolicy(t *testing.T) {
@@ -904,12 +925,9 @@ func TestOutputs(t *testing.T) {
 	for name, v := range map[string]*synthesised{"s3": s3T, "dynamodb": dynamoT} {
 		t.Run(name, func(t *testing.T) {
 			outs := v.doc["Outputs"].(map[string]any)
-			want := []string{OutputAPIURL, OutputEventBusName, OutputCallerPolicy, OutputAdminPolicy, OutputBucketName}
+			want := []string{OutputAPIURL, OutputEventBusName, OutputCallerPolicy, OutputAdminPolicy, OutputBucketName, OutputTokens, OutputRedDBURL}
 			if name == "dynamodb" {
 				want[4] = OutputTableName
-			}
-			if _, ok := outs[OutputTokens]; ok {
-				t.Errorf("output %s without a tokens bucket", OutputTokens)
 			}
 			for _, k := range want {
 				if _, ok := outs[k]; !ok {
@@ -1000,11 +1018,138 @@ func TestPropsValidation(t *testing.T) {
 		"tenant twice":       {LambdaDir: "/x", TenantPrefixes: []string{"a/", "a/"}},
 		"tenant unicode":     {LambdaDir: "/x", TenantPrefixes: []string{"tenants/é/"}},
 		"token reader sweep": {LambdaDir: "/x", TokenFunctions: []string{FnSweep}},
-		"token reader name":  {LambdaDir: "/x", TokenFunctions: []string{"reddb"}},
+		"token reader name":  {LambdaDir: "/x", TokenFunctions: []string{"nope"}},
 	}
 	for name, p := range bad {
 		if err := ValidateProps(&p); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// roleStatements are the statements of the policies attached to fn's role.
+func roleStatements(t *testing.T, v *synthesised, fn string) []statement {
+	t.Helper()
+	roleID := *v.stack.GetLogicalId(v.stack.Functions[fn].Role().Node().DefaultChild().(awscdk.CfnElement))
+	var sts []statement
+	for _, p := range resources(v.doc, "AWS::IAM::Policy") {
+		if strings.Contains(mustJSON(props(p)["Roles"]), `"`+roleID+`"`) {
+			sts = append(sts, statements(props(p)["PolicyDocument"])...)
+		}
+	}
+	if len(sts) == 0 {
+		t.Fatalf("%s: no policy", fn)
+	}
+	return sts
+}
+
+// The RedDB function reads and conditionally writes lease records (never
+// deletes them) and reads, writes, deletes and lists data objects only
+// under RedDBPrefixes; with the default prefix "" (the whole bucket) its
+// role denies deletes under the lease prefix outright.
+func TestRedDBRoleIsLeastPrivilege(t *testing.T) {
+	for name, v := range variants {
+		t.Run(name, func(t *testing.T) {
+			p := v.stack.Props
+			sts := roleStatements(t, v, FnRedDB)
+			dataBucket := logicalIDPrefix(v, "AWS::S3::Bucket", "LeaseBucket")
+			if p.Storage == StorageDynamoDB {
+				dataBucket = logicalIDPrefix(v, "AWS::S3::Bucket", "RedDBDataBucket")
+			}
+			var allows = map[string][]string{}
+			var denies []statement
+			for _, st := range sts {
+				if st.Effect == "Deny" {
+					denies = append(denies, st)
+					continue
+				}
+				for _, a := range st.Actions {
+					if strings.HasPrefix(a, "logs:") || wildcardOK[a] {
+						continue
+					}
+					allows[a] = append(allows[a], st.Resources...)
+				}
+			}
+			var got []string
+			for a := range allows {
+				got = append(got, a)
+			}
+			sort.Strings(got)
+			if want := wantActions[p.Storage][FnRedDB]; !reflect.DeepEqual(got, want) {
+				t.Errorf("actions %v, want %v", got, want)
+			}
+			var wantData []string
+			for _, prefix := range p.RedDBPrefixes {
+				wantData = append(wantData, `["`+dataBucket+`","Arn"]},"/`+prefix+`*"]]}`)
+			}
+			for _, a := range []string{"s3:DeleteObject"} {
+				for _, r := range allows[a] {
+					if !slices.ContainsFunc(wantData, func(w string) bool { return strings.HasSuffix(r, w) }) {
+						t.Errorf("%s on %s, want only the data prefixes %v", a, r, p.RedDBPrefixes)
+					}
+				}
+			}
+			if p.Storage == StorageS3 {
+				lease := `"/` + p.LeasePrefix + `*"]]}`
+				if !slices.ContainsFunc(allows["s3:PutObject"], func(r string) bool { return strings.HasSuffix(r, lease) }) {
+					t.Errorf("PutObject %v lacks the lease objects", allows["s3:PutObject"])
+				}
+				wholeBucket := slices.Contains(p.RedDBPrefixes, "")
+				if wholeBucket != (len(denies) == 1) {
+					t.Fatalf("deny statements %+v with data prefixes %q", denies, p.RedDBPrefixes)
+				}
+				if wholeBucket && (!reflect.DeepEqual(denies[0].Actions, []string{"s3:DeleteObject"}) || !strings.HasSuffix(denies[0].Resources[0], lease)) {
+					t.Errorf("deny %+v, want s3:DeleteObject on the lease objects", denies[0])
+				}
+			} else if len(denies) != 0 {
+				t.Errorf("dynamodb variant: deny statements %+v (the data bucket holds no lease)", denies)
+			}
+			for _, st := range sts {
+				// (The tokens bucket's ListBucket, on a bucket of one object,
+				// is TestTokensBucketAndReaders'.)
+				if slices.Contains(st.Actions, "s3:ListBucket") && !strings.Contains(mustJSON(st.Resources), "TokensBucket") {
+					var want []any
+					for _, prefix := range p.RedDBPrefixes {
+						want = append(want, prefix+"*")
+					}
+					got := st.Condition["StringLike"].(map[string]any)["s3:prefix"]
+					if single := len(want) == 1 && got == want[0]; !single && !reflect.DeepEqual(got, want) {
+						t.Errorf("ListBucket prefixes %v, want %v", got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// The RedDB function has a public URL (RedDB cannot sign SigV4; the
+// function checks bearer tokens), buffered, and the stack outputs the
+// value of RED_HTTP_BACKEND_URL.
+func TestRedDBEndpoint(t *testing.T) {
+	for name, v := range variants {
+		t.Run(name, func(t *testing.T) {
+			urls := resources(v.doc, "AWS::Lambda::Url")
+			if len(urls) != 1 {
+				t.Fatalf("%d function URLs, want 1", len(urls))
+			}
+			for _, u := range urls {
+				pr := props(u)
+				if pr["AuthType"] != "NONE" || pr["InvokeMode"] != "BUFFERED" {
+					t.Errorf("URL %v, want auth NONE, BUFFERED", pr)
+				}
+				target := mustJSON(pr["TargetFunctionArn"])
+				if !strings.Contains(target, fnLogicalID(v, FnRedDB)) && !strings.Contains(target, "RedDBLive") {
+					t.Errorf("URL targets %s, want the reddb function", target)
+				}
+			}
+			out := v.doc["Outputs"].(map[string]any)[OutputRedDBURL].(map[string]any)
+			if !strings.Contains(mustJSON(out["Value"]), `"v1/reddb"`) {
+				t.Errorf("output %s = %s, want the URL plus v1/reddb", OutputRedDBURL, mustJSON(out["Value"]))
+			}
+			_, hasBucket := v.doc["Outputs"].(map[string]any)[OutputRedDBBucket]
+			if hasBucket != (v.stack.Props.Storage == StorageDynamoDB) {
+				t.Errorf("output %s present = %v", OutputRedDBBucket, hasBucket)
+			}
+		})
 	}
 }

@@ -34,6 +34,11 @@ const (
 	EnvTokensBucket   = "REDLEASE_TOKENS_BUCKET"    //nolint:gosec // a variable name, not a credential
 	EnvTokensKey      = "REDLEASE_TOKENS_KEY"       //nolint:gosec // a variable name, not a credential
 	EnvTokensReloadMs = "REDLEASE_TOKENS_RELOAD_MS" //nolint:gosec // a variable name, not a credential
+	// The RedDB face's settings (/v1/reddb/).
+	EnvRedDBBucket       = "REDLEASE_REDDB_BUCKET"
+	EnvRedDBRequireLease = "REDLEASE_REDDB_REQUIRE_LEASE"
+	EnvRedDBDataFile     = "REDLEASE_REDDB_DATA_FILE"
+	EnvRedDBFenceMargin  = "REDLEASE_REDDB_FENCE_MARGIN_MS"
 )
 
 // Vars returns the name of every variable FromEnv reads (a test holds it
@@ -41,7 +46,8 @@ const (
 func Vars() []string {
 	return []string{EnvBackend, EnvDataDir, EnvBucket, EnvPrefix, EnvS3PathStyle, EnvTable,
 		EnvTTLMinMs, EnvTTLMaxMs, EnvLogLevel, EnvEventBus, EnvMaxTermJump,
-		EnvTokensFile, EnvTokensBucket, EnvTokensKey, EnvTokensReloadMs}
+		EnvTokensFile, EnvTokensBucket, EnvTokensKey, EnvTokensReloadMs,
+		EnvRedDBBucket, EnvRedDBRequireLease, EnvRedDBDataFile, EnvRedDBFenceMargin}
 }
 
 // The storage backends.
@@ -103,6 +109,35 @@ type Config struct {
 	LogLevel    slog.Level
 	EventBus    string // sweep: EventBridge bus for "Lease Expired" events
 	Tokens      Tokens // bearer tokens; none when not Enabled
+	RedDB       RedDB  // the RedDB face
+}
+
+// RedDB configures the RedDB face (/v1/reddb/), RedDB's own object
+// protocol over the lease service.
+type RedDB struct {
+	// Bucket holds RedDB's data objects on S3: the lease bucket by default
+	// with the s3 backend; required with dynamodb (lease records in the
+	// table, data in a bucket).
+	Bucket string
+	// RequireLease refuses data writes to databases without a lease record.
+	RequireLease bool
+	// DataFile is the name every database key ends in (RedDB's data.rdb).
+	DataFile string
+	// FenceMargin is how long a lease must still run for a data write to
+	// be accepted; the face's default (1 s) when zero.
+	FenceMargin time.Duration
+}
+
+// DataBucket is the bucket of RedDB's data objects for an S3-backed face,
+// "" when none is configured (the file and memory backends need none).
+func (c Config) DataBucket() string {
+	if c.RedDB.Bucket != "" {
+		return c.RedDB.Bucket
+	}
+	if c.Backend == BackendS3 {
+		return c.Bucket
+	}
+	return ""
 }
 
 // FromEnv reads the REDLEASE_* variables through getenv (os.Getenv in
@@ -146,6 +181,21 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		if err := cfg.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			errs = append(errs, fmt.Errorf("%s=%q: want debug, info, warn or error", EnvLogLevel, v))
 		}
+	}
+	cfg.RedDB.Bucket, cfg.RedDB.DataFile = get(EnvRedDBBucket), get(EnvRedDBDataFile)
+	if v := get(EnvRedDBRequireLease); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: want true or false", EnvRedDBRequireLease, v))
+		}
+		cfg.RedDB.RequireLease = b
+	}
+	if v := get(EnvRedDBFenceMargin); v != "" {
+		n, err := strconv.ParseUint(v, 10, 32)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("%s=%q: want milliseconds, at least 1", EnvRedDBFenceMargin, v))
+		}
+		cfg.RedDB.FenceMargin = time.Duration(n) * time.Millisecond
 	}
 	if d, ok, err := millis(get, EnvTTLMinMs); err != nil {
 		errs = append(errs, err)
@@ -208,6 +258,9 @@ func (c Config) Validate() error {
 	}
 	if c.Tokens.Key != "" && c.Tokens.Bucket == "" {
 		errs = append(errs, fmt.Errorf("%s needs %s", EnvTokensKey, EnvTokensBucket))
+	}
+	if f := c.RedDB.DataFile; f != "" && (strings.Contains(f, "/") || f == "." || f == "..") {
+		errs = append(errs, fmt.Errorf("%s=%q: must be a file name (RedDB's default is data.rdb)", EnvRedDBDataFile, f))
 	}
 	if c.Limits.MinTTL < time.Millisecond {
 		errs = append(errs, fmt.Errorf("%s: minimum TTL must be at least 1 ms", EnvTTLMinMs))

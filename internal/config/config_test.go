@@ -77,6 +77,10 @@ func TestFromEnvRejectsBadValues(t *testing.T) {
 		{"ttl negative", map[string]string{EnvTTLMinMs: "-5"}, EnvTTLMinMs},
 		{"min above max", map[string]string{EnvTTLMinMs: "5000", EnvTTLMaxMs: "4000"}, "below"},
 		{"absolute prefix", map[string]string{EnvPrefix: "/leases/"}, EnvPrefix},
+		{"require lease not a bool", map[string]string{EnvRedDBRequireLease: "sure"}, EnvRedDBRequireLease},
+		{"fence margin zero", map[string]string{EnvRedDBFenceMargin: "0"}, EnvRedDBFenceMargin},
+		{"fence margin a duration", map[string]string{EnvRedDBFenceMargin: "1s"}, EnvRedDBFenceMargin},
+		{"data file a path", map[string]string{EnvRedDBDataFile: "a/data.rdb"}, EnvRedDBDataFile},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -139,5 +143,25 @@ func TestFromEnvTokensAndTermJump(t *testing.T) {
 		if _, err := FromEnv(env(vars)); err == nil {
 			t.Errorf("%s: FromEnv accepted %v", name, vars)
 		}
+	}
+}
+
+func TestFromEnvRedDB(t *testing.T) {
+	t.Parallel()
+	got, err := FromEnv(env(map[string]string{EnvBackend: "dynamodb", EnvTable: "t", EnvRedDBBucket: "data",
+		EnvRedDBRequireLease: "true", EnvRedDBDataFile: "main.rdb", EnvRedDBFenceMargin: "250"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := RedDB{Bucket: "data", RequireLease: true, DataFile: "main.rdb", FenceMargin: 250 * time.Millisecond}
+	if got.RedDB != want || got.DataBucket() != "data" {
+		t.Errorf("RedDB = %+v (data bucket %q), want %+v", got.RedDB, got.DataBucket(), want)
+	}
+	s3, err := FromEnv(env(map[string]string{EnvBackend: "s3", EnvBucket: "leases"}))
+	if err != nil || s3.DataBucket() != "leases" || s3.RedDB != (RedDB{}) {
+		t.Errorf("s3 without a RedDB bucket: data bucket %q, %+v, %v; want the lease bucket and defaults", s3.DataBucket(), s3.RedDB, err)
+	}
+	if file, _ := FromEnv(env(nil)); file.DataBucket() != "" {
+		t.Errorf("file backend data bucket %q, want none", file.DataBucket())
 	}
 }

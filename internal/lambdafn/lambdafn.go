@@ -58,7 +58,8 @@ func BuildAPI(ctx context.Context, getenv func(string) string, out io.Writer, fn
 	if err := app.LoadAuth(ctx, log); err != nil {
 		return nil, err
 	}
-	face, err := app.Face(log, observe.NewMetrics(out, observe.DefaultNamespace), ops)
+	face, err := app.Face(ctx, log, observe.NewMetrics(out, observe.DefaultNamespace),
+		wire.FaceOptions{Ops: ops, MaxObjectBytes: MaxObjectBytes, SizeAdvice: SizeAdvice})
 	if err != nil {
 		return nil, err
 	}
@@ -71,6 +72,17 @@ func BuildAPI(ctx context.Context, getenv func(string) string, out io.Writer, fn
 func adminOnly(ops []api.Op) bool {
 	return len(ops) > 0 && !slices.ContainsFunc(ops, func(op api.Op) bool { return op != api.OpForceRelease })
 }
+
+// MaxObjectBytes is the largest object the RedDB face moves through a
+// Lambda function, either way. A synchronous invocation carries at most
+// 6 MB (6,291,456 bytes) of event and of response, and a binary body
+// travels base64-encoded in either, a third larger: 4 MiB becomes 5,592,408
+// bytes, which leaves some 700 KB for the event's headers and envelope
+// (TestMaxObjectFitsAnInvocation measures both directions).
+const MaxObjectBytes = 4 << 20
+
+// SizeAdvice is what the RedDB face's 413 tells a client to do instead.
+const SizeAdvice = "a Lambda invocation carries at most 6 MB; serve databases whose objects are larger with `redlease serve` (no size limit, bodies streamed) next to the bucket"
 
 // Builder wires the function fn from the environment read through getenv,
 // logging to out, and returns what lambda.Start runs.

@@ -110,7 +110,7 @@ func TestAPIKnowsEveryRouteFunctionAndNoOther(t *testing.T) {
 
 func TestFunctionsAreTheRoutesFunctionsAndTheSweep(t *testing.T) {
 	t.Parallel()
-	want := []string{api.FnAcquire, api.FnRefresh, api.FnRelease, api.FnLease, api.FnAdmin, FnSweep}
+	want := []string{api.FnAcquire, api.FnRefresh, api.FnRelease, api.FnLease, api.FnAdmin, api.FnRedDB, FnSweep}
 	if got := Functions(); !slices.Equal(got, want) {
 		t.Errorf("Functions() = %q, want %q", got, want)
 	}
@@ -183,5 +183,33 @@ func TestBuildLoadsBearerTokens(t *testing.T) {
 	if _, err := BuildAPI(context.Background(), getenv, &bytes.Buffer{}, api.FnAcquire); err == nil ||
 		!strings.Contains(err.Error(), `tokens[0] "tenant-dev"`) {
 		t.Errorf("BuildAPI with a bad tokens document: %v, want an error naming tokens[0]", err)
+	}
+}
+
+// The reddb function serves the RedDB face and nothing of the JSON API
+// (its function URL has no IAM in front); the JSON API's functions serve
+// none of the RedDB face.
+func TestRedDBFunctionServesOnlyItsFace(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	getenv := func(k string) string {
+		return map[string]string{"REDLEASE_BACKEND": "file", "REDLEASE_DATA_DIR": dir}[k]
+	}
+	build := func(fn string) lambda.Handler {
+		a, err := BuildAPI(context.Background(), getenv, &bytes.Buffer{}, fn)
+		if err != nil {
+			t.Fatalf("BuildAPI(%s): %v", fn, err)
+		}
+		return lambda.NewHandler(a.Handle)
+	}
+	red, acquire := build(api.FnRedDB), build(api.FnAcquire)
+	if r := invoke(t, red, event(t, "acquire.json")); r.StatusCode != 404 {
+		t.Errorf("acquire through the reddb function = %d %s, want 404", r.StatusCode, r.Body)
+	}
+	if r := invoke(t, acquire, event(t, "reddb-get-data.json")); r.StatusCode != 404 {
+		t.Errorf("RedDB GET through the acquire function = %d %s, want 404", r.StatusCode, r.Body)
+	}
+	if r := invoke(t, red, event(t, "reddb-head-lease.json")); r.StatusCode != 404 || r.Headers["Content-Length"] != "0" {
+		t.Errorf("HEAD of an absent lease object = %d %v, want 404 with Content-Length: 0", r.StatusCode, r.Headers)
 	}
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/redlease/redlease/internal/config"
 	"github.com/redlease/redlease/pkg/api"
+	"github.com/redlease/redlease/pkg/api/reddb"
 	"github.com/redlease/redlease/pkg/lease"
 	"github.com/redlease/redlease/pkg/observe"
 )
@@ -54,20 +56,95 @@ func Load(ctx context.Context, cfg config.Config, withAWS bool) (*App, error) {
 	return a, nil
 }
 
-// Face builds what the HTTP adapters serve: the JSON lease API on the
-// service, restricted to ops (all of them when empty; a Lambda function
-// serves its routes' operations), behind the Mux that routes faces by path
-// prefix, behind a.Auth (when set) so that every face gets its principal
-// the same way. log and metrics receive one line each per request; nil
-// metrics emits none.
-func (a *App) Face(log *slog.Logger, metrics *observe.Metrics, ops []api.Op) (api.Face, error) {
-	jsonAPI, err := api.New(api.Config{Service: a.Service, Logger: log, Metrics: metrics, Ops: ops})
+// FaceOptions tune the faces App.Face builds.
+type FaceOptions struct {
+	// Ops restricts the faces to some operations (a Lambda function serves
+	// its routes' operations, api.OpsOf); all of them when empty. The JSON
+	// lease API is built for its operations, the RedDB face for
+	// api.OpRedDBObject; a face with none of its operations is not built,
+	// and its paths answer 404.
+	Ops []api.Op
+	// MaxObjectBytes bounds the RedDB face's objects (a Lambda function's
+	// payload limit); 0 for none. SizeAdvice completes its 413 message.
+	MaxObjectBytes int64
+	SizeAdvice     string
+}
+
+// Face builds what the HTTP adapters serve: the JSON lease API and the
+// RedDB face (/v1/reddb/) on the service, behind the Mux that routes faces
+// by path prefix. The RedDB face's object store is built here, only when
+// that face is, so that functions that do not serve it neither need its
+// bucket nor hold its client. log and metrics receive one line each per
+// request; nil metrics emits none.
+func (a *App) Face(ctx context.Context, log *slog.Logger, metrics *observe.Metrics, opts FaceOptions) (api.Face, error) {
+	leaseOps, redOps := splitOps(opts.Ops)
+	var fallback api.Face = notFound{}
+	if len(leaseOps) > 0 {
+		jsonAPI, err := api.New(api.Config{Service: a.Service, Logger: log, Metrics: metrics, Ops: leaseOps})
+		if err != nil {
+			return nil, fmt.Errorf("lease API: %w", err)
+		}
+		fallback = jsonAPI
+	}
+	mux := api.NewMux(fallback)
+	if !redOps {
+		return a.authenticated(mux), nil
+	}
+	objs, err := Objects(ctx, a.Config, a.AWS)
 	if err != nil {
-		return nil, fmt.Errorf("lease API: %w", err)
+		return nil, fmt.Errorf("RedDB face: %w", err)
 	}
-	var face api.Face = api.NewMux(jsonAPI)
-	if a.Auth != nil {
-		face = api.Authenticate(face, a.Auth)
+	red, err := reddb.New(reddb.Config{
+		Service:        a.Service,
+		Objects:        objs,
+		LeasePrefix:    LeasePrefix(a.Config),
+		DataFile:       a.Config.RedDB.DataFile,
+		RequireLease:   a.Config.RedDB.RequireLease,
+		FenceMargin:    a.Config.RedDB.FenceMargin,
+		MaxObjectBytes: opts.MaxObjectBytes,
+		SizeAdvice:     opts.SizeAdvice,
+		Logger:         log,
+		Metrics:        metrics,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("RedDB face: %w", err)
 	}
-	return face, nil
+	return a.authenticated(mux.Handle(api.PathRedDB, red)), nil
+}
+
+// authenticated puts a.Auth (when set) in front of face, so that every face
+// gets its principal the same way; without it a request has none and is
+// refused.
+func (a *App) authenticated(face api.Face) api.Face {
+	if a.Auth == nil {
+		return face
+	}
+	return api.Authenticate(face, a.Auth)
+}
+
+// splitOps sorts ops into the lease API's and whether the RedDB face's is
+// among them; no ops means all of both.
+func splitOps(ops []api.Op) (leaseOps []api.Op, redDB bool) {
+	if len(ops) == 0 {
+		return api.OpsOfFace(api.FaceLease), true
+	}
+	for _, op := range ops {
+		if op == api.OpRedDBObject {
+			redDB = true
+		} else {
+			leaseOps = append(leaseOps, op)
+		}
+	}
+	return leaseOps, redDB
+}
+
+// notFound is the fallback of a Mux that serves no lease API operation.
+type notFound struct{}
+
+func (notFound) Serve(_ context.Context, req api.Request) api.Response {
+	id := req.RequestID
+	if id == "" {
+		id = api.NewRequestID()
+	}
+	return api.RefusalResponse(id, http.StatusNotFound, api.CodeNotFound, "no such route", "")
 }

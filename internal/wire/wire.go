@@ -13,6 +13,7 @@ import (
 	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/redlease/redlease/internal/config"
+	"github.com/redlease/redlease/pkg/api/reddb"
 	ddbstore "github.com/redlease/redlease/pkg/backend/dynamodb"
 	filestore "github.com/redlease/redlease/pkg/backend/file"
 	"github.com/redlease/redlease/pkg/backend/memory"
@@ -63,6 +64,46 @@ func Store(_ context.Context, cfg config.Config, awsCfg aws.Config) (lease.Listi
 	default:
 		return nil, fmt.Errorf("unknown backend %q", cfg.Backend)
 	}
+}
+
+// Objects builds the store of RedDB's data objects for the RedDB face:
+// beside the lease records in the data directory (file), in memory, or in
+// the data bucket (s3 and dynamodb; config.Config.DataBucket). The lease
+// prefix is reserved in every one, so a data write can never touch a
+// lease record.
+func Objects(_ context.Context, cfg config.Config, awsCfg aws.Config) (reddb.Objects, error) {
+	reserved := LeasePrefix(cfg)
+	switch cfg.Backend {
+	case config.BackendMemory:
+		return memory.NewObjects(memory.ObjectsOptions{Reserved: reserved}), nil
+	case config.BackendFile:
+		objs, err := filestore.OpenObjects(filestore.ObjectsOptions{Dir: cfg.DataDir, Reserved: reserved})
+		if err != nil {
+			return nil, fmt.Errorf("file objects in %q: %w", cfg.DataDir, err)
+		}
+		return objs, nil
+	case config.BackendS3, config.BackendDynamoDB:
+		bucket := cfg.DataBucket()
+		if bucket == "" {
+			return nil, fmt.Errorf("the RedDB face on the %s backend needs a bucket for RedDB's data objects (%s)", cfg.Backend, config.EnvRedDBBucket)
+		}
+		objs, err := s3store.NewObjects(s3store.NewClient(awsCfg, cfg.S3PathStyle), s3store.ObjectsOptions{Bucket: bucket, Reserved: reserved})
+		if err != nil {
+			return nil, fmt.Errorf("s3 objects in bucket %q: %w", bucket, err)
+		}
+		return objs, nil
+	default:
+		return nil, fmt.Errorf("unknown backend %q", cfg.Backend)
+	}
+}
+
+// LeasePrefix is where lease objects live for cfg: its prefix, or the
+// stores' default when it names none (a Config built without FromEnv).
+func LeasePrefix(cfg config.Config) string {
+	if cfg.Prefix == "" {
+		return lease.DefaultPrefix
+	}
+	return cfg.Prefix
 }
 
 // Service builds the lease service on store with cfg's limits. The store is

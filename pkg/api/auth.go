@@ -66,9 +66,11 @@ func (a authenticated) Serve(ctx context.Context, req Request) Response {
 	return a.face.Serve(ctx, req)
 }
 
-// unauthenticated is the refusal of a request without a principal: the
-// authenticator's reason, or that no credentials were established at all.
-func unauthenticated(req Request) error {
+// Unauthenticated is the refusal of a request without a principal, for
+// any face to answer 401 with (BearerChallenge as its WWW-Authenticate):
+// the authenticator's reason, or that no credentials were established at
+// all. It matches lease.ErrUnauthorized.
+func Unauthenticated(req Request) error {
 	if req.AuthError != nil {
 		return req.AuthError
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/redlease/redlease/pkg/lease"
+	"github.com/redlease/redlease/pkg/objects"
 )
 
 // The error codes of the contract, plus method_not_allowed (an extension).
@@ -22,8 +23,16 @@ const (
 	CodeBackendUnavailable = "backend_unavailable"
 	CodeInternal           = "internal"
 	CodeMethodNotAllowed   = "method_not_allowed"
-	CodeUnauthorized       = "unauthorized"
 	CodeForbidden          = "forbidden"
+	CodeUnauthorized       = "unauthorized"
+	// The RedDB face's (pkg/api/reddb): a compare-and-swap or lease intent
+	// that does not hold, a write without the condition it needs, and the
+	// data fence's refusals.
+	CodePreconditionFailed   = "precondition_failed"
+	CodePreconditionRequired = "precondition_required"
+	CodeLeaseNotHeld         = "lease_not_held"
+	CodeHeldByOther          = "held_by_other"
+	CodeLeaseRequired        = "lease_required"
 	// CodeStorageCorrupt: storage holds an object that is not what it must
 	// be (a record RedDB cannot read, a symlink or special file where a
 	// record or lock file belongs). Retrying does not help; an operator
@@ -62,6 +71,7 @@ var errorTable = []struct {
 	{lease.ErrStale, http.StatusConflict, CodeStale},
 	{lease.ErrLostRace, http.StatusConflict, CodeLostRace},
 	{lease.ErrUnavailable, http.StatusServiceUnavailable, CodeBackendUnavailable},
+	{lease.ErrPrecondition, http.StatusPreconditionFailed, CodePreconditionFailed},
 	{lease.ErrCorrupt, http.StatusInternalServerError, CodeStorageCorrupt},
 }
 
@@ -84,6 +94,11 @@ func ErrorCodes() map[string]int {
 		CodeMethodNotAllowed: http.StatusMethodNotAllowed,
 		CodeTooLarge:         http.StatusRequestEntityTooLarge,
 		CodeInternal:         http.StatusInternalServerError,
+		// The RedDB face's own refusals.
+		CodePreconditionRequired: http.StatusPreconditionRequired,
+		CodeHeldByOther:          http.StatusForbidden,
+		CodeLeaseNotHeld:         http.StatusForbidden,
+		CodeLeaseRequired:        http.StatusForbidden,
 	}
 	for _, row := range errorTable {
 		codes[row.code] = row.status
@@ -92,17 +107,6 @@ func ErrorCodes() map[string]int {
 		codes[code] = status
 	}
 	return codes
-}
-
-// ErrorResponse renders err as the face does, through the one error table,
-// for a transport that refuses a request before any face sees it (an API
-// Gateway event with conflicting headers: a *lease.InvalidError). The
-// message never carries err's text beyond what the table's types expose.
-func ErrorResponse(requestID string, err error) Response {
-	if requestID == "" {
-		requestID = randomID()
-	}
-	return errorResponse(requestID, toAPIError(err))
 }
 
 // ProtocolError is the answer of a transport to a request it could not
@@ -172,16 +176,34 @@ func toAPIError(err error) *apiError {
 	case CodeForbidden:
 		// Never the owner's name, never whether the key exists.
 		d.Message = "this principal may not do this"
-		var fe *lease.ForbiddenError
-		if errors.As(err, &fe) {
+		var (
+			fe *lease.ForbiddenError
+			dw *lease.DataWriteError
+		)
+		switch {
+		case errors.As(err, &dw): // the RedDB face's data fence
+			d.Code, d.Message = dataWriteCode(dw.Reason), dw.Reason
+		case errors.As(err, &fe):
 			d.Message = fe.Reason
 		}
 	case CodeInvalidRequest:
-		var inv *lease.InvalidError
-		if errors.As(err, &inv) {
+		var (
+			inv  *lease.InvalidError
+			body *objects.BodyError
+		)
+		switch {
+		case errors.As(err, &inv):
 			d.Field, d.Message = inv.Field, inv.Field+" "+inv.Reason
-		} else {
+		case errors.As(err, &body):
+			d.Field, d.Message = fieldBody, fieldBody+" "+body.Reason
+		default:
 			d.Field, d.Message = fieldBody, "the request is invalid"
+		}
+	case CodePreconditionFailed:
+		d.Message = "the precondition of the request does not hold; nothing was written"
+		var ie *lease.IntentError
+		if errors.As(err, &ie) {
+			d.Message = ie.Reason
 		}
 	case CodeNotFound:
 		d.Message = "no lease record exists for this database_key"
@@ -260,4 +282,31 @@ func methodNotAllowed(method string, methods []string) *apiError {
 	allow := strings.Join(methods, ", ")
 	return &apiError{status: http.StatusMethodNotAllowed, allow: allow, detail: errorDetail{
 		Code: CodeMethodNotAllowed, Message: fmt.Sprintf("method %s is not allowed here; use %s", method, allow)}}
+}
+
+// dataWriteCode is the code of a data fence refusal.
+func dataWriteCode(reason string) string {
+	switch reason {
+	case lease.DataHeldByOther:
+		return CodeHeldByOther
+	case lease.DataNoLease:
+		return CodeLeaseRequired
+	}
+	return CodeLeaseNotHeld
+}
+
+// ErrorResponse is the answer to err as the contract writes errors
+// (`{"error":{"code","message",...}}`, the status and code from the one
+// error table), for faces beside the JSON API. It never carries an
+// internal error's text. It also returns the code, for the face's log.
+func ErrorResponse(requestID string, err error) (Response, string) {
+	e := toAPIError(err)
+	return errorResponse(requestID, e), e.detail.Code
+}
+
+// RefusalResponse is an error answer a face decides itself (a method it
+// does not serve, a body over its limit, a missing precondition), in the
+// same shape as ErrorResponse. allow is the Allow header of a 405.
+func RefusalResponse(requestID string, status int, code, message, allow string) Response {
+	return errorResponse(requestID, &apiError{status: status, allow: allow, detail: errorDetail{Code: code, Message: message}})
 }

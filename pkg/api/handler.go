@@ -29,9 +29,9 @@ type Config struct {
 	// NewRequestID makes a request id when the transport supplied none;
 	// 16 random bytes in hex when nil.
 	NewRequestID func() string
-	// Ops restricts the handler to some operations (a Lambda function serves
-	// its routes' operations, api.OpsOf); others answer 404 not_found. All
-	// operations when empty.
+	// Ops restricts the handler to some operations of the lease API (a
+	// Lambda function serves its routes' operations, api.OpsOf); others
+	// answer 404 not_found. All of the lease API's operations when empty.
 	Ops []Op
 }
 
@@ -62,23 +62,27 @@ func New(cfg Config) (*Handler, error) {
 	if h.newID == nil {
 		h.newID = randomID
 	}
-	all := Ops()
+	all := OpsOfFace(FaceLease)
 	if len(h.ops) == 0 {
 		h.ops = all
 	}
 	for _, op := range h.ops {
 		if !slices.Contains(all, op) {
-			return nil, fmt.Errorf("api: unknown operation %q", op)
+			return nil, fmt.Errorf("api: unknown operation %q of the lease API (its operations are %q)", op, all)
 		}
 	}
 	return h, nil
 }
 
-func randomID() string {
+// NewRequestID is a request id for a request the transport gave none: 16
+// random bytes in hex. Every face makes its ids this way.
+func NewRequestID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
 	return hex.EncodeToString(b[:])
 }
+
+func randomID() string { return NewRequestID() }
 
 // outcome is what one request did, for its log line and metrics.
 type outcome struct {
@@ -139,7 +143,7 @@ func (h *Handler) dispatch(ctx context.Context, req Request) (any, outcome, *api
 		return nil, out, methodNotAllowed(req.Method, rt.Methods)
 	}
 	if req.Principal.Name == "" {
-		return fail(unauthenticated(req))
+		return fail(Unauthenticated(req))
 	}
 	var pathKey *string
 	if rt.Key == KeyInPath {
@@ -326,30 +330,44 @@ func (h *Handler) record(req Request, out outcome, e *apiError, status int, star
 	if len(out.extra) > 0 && e == nil {
 		level = slog.LevelWarn // a break-glass release stands out in the log
 	}
+	LogRequest(h.log, level, status, out.err, attrs)
+
+	opName := string(out.op)
+	if opName == "" {
+		opName = "unknown"
+	}
+	EmitRequestMetrics(h.metrics, opName, code, latency, calls, storage)
+}
+
+// LogRequest writes a face's one log line of a request: at level, raised
+// to error for a 5xx (warn for a 503), with err as "error" for a 5xx and
+// as "detail" otherwise. Every face logs its requests this way.
+func LogRequest(log *slog.Logger, level slog.Level, status int, err error, attrs []slog.Attr) {
 	switch {
 	case status >= 500:
 		level = slog.LevelError
 		if status == http.StatusServiceUnavailable {
 			level = slog.LevelWarn
 		}
-		if out.err != nil {
-			attrs = append(attrs, slog.String("error", out.err.Error()))
+		if err != nil {
+			attrs = append(attrs, slog.String("error", err.Error()))
 		}
-	case out.err != nil:
-		attrs = append(attrs, slog.String("detail", out.err.Error()))
+	case err != nil:
+		attrs = append(attrs, slog.String("detail", err.Error()))
 	}
-	h.log.LogAttrs(context.Background(), level, "request", attrs...)
+	log.LogAttrs(context.Background(), level, "request", attrs...)
+}
 
-	opName := string(out.op)
-	if opName == "" {
-		opName = "unknown"
-	}
+// EmitRequestMetrics writes a face's one metrics line of a request:
+// Requests and Latency by Operation and Outcome, and StorageLatency when
+// the request made storage calls.
+func EmitRequestMetrics(m *observe.Metrics, op, outcome string, latency time.Duration, calls int, storage time.Duration) {
 	values := map[string]float64{"Requests": 1, "Latency": ms(latency)}
 	units := map[string]string{"Requests": "Count", "Latency": "Milliseconds", "StorageLatency": "Milliseconds"}
 	if calls > 0 {
 		values["StorageLatency"] = ms(storage)
 	}
-	h.metrics.Emit(map[string]string{"Operation": opName, "Outcome": code}, values, units)
+	m.Emit(map[string]string{"Operation": op, "Outcome": outcome}, values, units)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

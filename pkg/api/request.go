@@ -39,12 +39,18 @@ type Request struct {
 	// adapters pass both on without knowing which routes exist.
 	Route      string
 	PathParams map[string]string
-	Header     http.Header
+	// Query is the raw query string, without the '?' ("list=a%2Fb").
+	Query  string
+	Header http.Header
 	// Body is read by the face, which alone knows how much of it it
 	// accepts: the JSON API reads at most MaxBodyBytes+1 bytes, the object
 	// face streams large bodies through. nil is an empty body. A read error
 	// answers as an invalid body; a *BodyError says why.
 	Body io.Reader
+	// ContentLength is the body's declared length, UnknownLength when the
+	// transport does not know it (a chunked upload). A face that stores
+	// bodies holds them to it, so a cut-off upload never lands.
+	ContentLength int64
 	// RequestID identifies the request in the response and every log line;
 	// the face makes one when empty.
 	RequestID string
@@ -59,13 +65,23 @@ type Request struct {
 	AuthError error
 }
 
+// UnknownLength is Request.ContentLength when the length is not declared.
+const UnknownLength int64 = -1
+
 // Response is what the transport sends back. Its body is bytes: every
-// answer of the JSON API is small. (Requests are readers because their
-// size is the client's choice.)
+// answer of the JSON API is small. An object face streams large bodies
+// instead, through Stream. (Requests are readers because their size is the
+// client's choice.)
 type Response struct {
 	Status int
 	Header map[string]string
 	Body   []byte
+	// Stream, when not nil, is the body instead of Body, StreamLength bytes
+	// long; the transport copies it to the client and closes it. The local
+	// server streams it; the Lambda adapter reads it whole, which the face
+	// bounds to what a Lambda response can carry.
+	Stream       io.ReadCloser
+	StreamLength int64
 }
 
 // BodyError is a transport's reason why the request body cannot be read,

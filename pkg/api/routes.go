@@ -19,6 +19,10 @@ const (
 	OpGet     Op = "get"
 	// OpForceRelease is the break-glass release of an admin principal.
 	OpForceRelease Op = "force_release"
+	// OpRedDBObject is every request of RedDB's object protocol (the RedDB
+	// face, pkg/api/reddb): HEAD, GET, PUT and DELETE of an object, and
+	// listings.
+	OpRedDBObject Op = "reddb"
 )
 
 // The Lambda functions that serve the routes; each is also the folder
@@ -31,6 +35,15 @@ const (
 	// FnAdmin serves the break-glass route only, so that its IAM policy
 	// (and its role) is apart from every caller's.
 	FnAdmin = "admin"
+	FnRedDB = "reddb"
+)
+
+// The faces the routes belong to: the JSON lease API (Handler), and
+// RedDB's object protocol (pkg/api/reddb), which the deployed stack serves
+// from a Lambda function URL rather than an API Gateway route.
+const (
+	FaceLease = "lease"
+	FaceRedDB = "reddb"
 )
 
 // KeyIn says where a route carries the database key.
@@ -61,6 +74,11 @@ const (
 	PathRefreshKey   = PathRefresh + "/" + keyTemplate
 	PathReleaseKey   = PathRelease + "/" + keyTemplate
 	PathForceRelease = PathAdminRelease + keyTemplate
+	// PathRedDB is the RedDB face's prefix: RED_HTTP_BACKEND_URL is the
+	// endpoint plus "/v1/reddb". ObjectKeyParam is its greedy parameter.
+	PathRedDB      = "/v1/reddb/"
+	ObjectKeyParam = "key"
+	PathRedDBRoute = PathRedDB + "{" + ObjectKeyParam + "+}"
 )
 
 // Route is one route of the HTTP API.
@@ -75,8 +93,9 @@ type Route struct {
 }
 
 var (
-	post = []string{http.MethodPost}
-	get  = []string{http.MethodGet}
+	post          = []string{http.MethodPost}
+	get           = []string{http.MethodGet}
+	objectMethods = []string{http.MethodHead, http.MethodGet, http.MethodPut, http.MethodDelete}
 )
 
 // routes is the one declaration of the HTTP API's routes. The Handler
@@ -92,6 +111,7 @@ var routes = []Route{
 	{post, PathReleaseKey, OpRelease, FnRelease, KeyInPath},
 	{get, PathGetRoute, OpGet, FnLease, KeyInPath},
 	{post, PathForceRelease, OpForceRelease, FnAdmin, KeyInPath},
+	{objectMethods, PathRedDBRoute, OpRedDBObject, FnRedDB, KeyInPath},
 }
 
 // Routes returns the route table, in declaration order; the copy is the
@@ -103,6 +123,20 @@ func Routes() []Route {
 		out[i] = r
 	}
 	return out
+}
+
+// Face is the face a route belongs to: the RedDB face for the routes
+// under PathRedDB, the JSON lease API for the others.
+func (r Route) Face() string {
+	if strings.HasPrefix(r.Path, PathRedDB) {
+		return FaceRedDB
+	}
+	return FaceLease
+}
+
+// OpsOfFace returns the operations of one face, in table order.
+func OpsOfFace(face string) []Op {
+	return distinct(func(r Route) (Op, bool) { return r.Op, r.Face() == face })
 }
 
 // Ops returns every operation once, in table order.

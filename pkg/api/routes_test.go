@@ -27,10 +27,16 @@ func TestRouteTableIsCopiedOut(t *testing.T) {
 
 func TestRouteTableDerivations(t *testing.T) {
 	t.Parallel()
-	if got, want := api.Ops(), []api.Op{api.OpAcquire, api.OpRefresh, api.OpRelease, api.OpGet, api.OpForceRelease}; !slices.Equal(got, want) {
+	if got, want := api.Ops(), []api.Op{api.OpAcquire, api.OpRefresh, api.OpRelease, api.OpGet, api.OpForceRelease, api.OpRedDBObject}; !slices.Equal(got, want) {
 		t.Errorf("Ops() = %q, want %q", got, want)
 	}
-	if got, want := api.Functions(), []string{api.FnAcquire, api.FnRefresh, api.FnRelease, api.FnLease, api.FnAdmin}; !slices.Equal(got, want) {
+	if got, want := api.OpsOfFace(api.FaceLease), []api.Op{api.OpAcquire, api.OpRefresh, api.OpRelease, api.OpGet, api.OpForceRelease}; !slices.Equal(got, want) {
+		t.Errorf("OpsOfFace(lease) = %q, want %q", got, want)
+	}
+	if got, want := api.OpsOfFace(api.FaceRedDB), []api.Op{api.OpRedDBObject}; !slices.Equal(got, want) {
+		t.Errorf("OpsOfFace(reddb) = %q, want %q", got, want)
+	}
+	if got, want := api.Functions(), []string{api.FnAcquire, api.FnRefresh, api.FnRelease, api.FnLease, api.FnAdmin, api.FnRedDB}; !slices.Equal(got, want) {
 		t.Errorf("Functions() = %q, want %q", got, want)
 	}
 	if got := api.OpsOf(api.FnLease); !slices.Equal(got, []api.Op{api.OpGet}) {
@@ -47,8 +53,12 @@ func TestRouteTableDerivations(t *testing.T) {
 		if greedy != (r.Key == api.KeyInPath) {
 			t.Errorf("%s: a greedy parameter (%v) and the key in the path (%s) go together", r.Path, greedy, r.Key)
 		}
-		if greedy && (name != api.KeyParam || !strings.HasSuffix(prefix, "/")) {
-			t.Errorf("%s: parameter %q after %q, want {%s+} as the last segment", r.Path, name, prefix, api.KeyParam)
+		param := api.KeyParam // a database key; the RedDB face's is an object key
+		if r.Face() == api.FaceRedDB {
+			param = api.ObjectKeyParam
+		}
+		if greedy && (name != param || !strings.HasSuffix(prefix, "/")) {
+			t.Errorf("%s: parameter %q after %q, want {%s+} as the last segment", r.Path, name, prefix, param)
 		}
 		if !strings.HasPrefix(r.Path, "/v1/") || len(r.Methods) == 0 || r.Function == "" || r.Op == "" {
 			t.Errorf("incomplete route %+v", r)

@@ -23,6 +23,7 @@ const (
 	fieldReleasedAt       = "released_at_ms"
 	fieldReleasedHolderID = "released_holder_id"
 	fieldTerm             = "term"
+	fieldTTL              = "ttl_ms"
 )
 
 // EncodeRecord renders a record exactly as RedDB writes a lease object:
@@ -66,6 +67,10 @@ func EncodeRecord(r Record) []byte {
 	}
 	b.WriteString(`,"` + fieldTerm + `":`)
 	b.WriteString(strconv.FormatUint(r.Term, 10))
+	if r.TTLMs != 0 {
+		b.WriteString(`,"` + fieldTTL + `":`)
+		b.WriteString(strconv.FormatUint(r.TTLMs, 10))
+	}
 	b.WriteByte('}')
 	return b.Bytes()
 }
@@ -151,6 +156,11 @@ func DecodeRecord(data []byte) (Record, error) {
 	r.Term = DefaultTerm
 	if _, ok := fields[fieldTerm]; ok {
 		if r.Term, err = requiredUint(fields, fieldTerm); err != nil {
+			return Record{}, err
+		}
+	}
+	if _, ok := fields[fieldTTL]; ok {
+		if r.TTLMs, err = requiredUint(fields, fieldTTL); err != nil {
 			return Record{}, err
 		}
 	}

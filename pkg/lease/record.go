@@ -80,6 +80,13 @@ type Record struct {
 	// existed, or written by RedDB itself: those behave as they always did
 	// (anyone with the holder id and generation) until the next acquire.
 	Principal string
+	// TTLMs is the TTL a RedDB asked for when it acquired this generation
+	// through the RedDB face (its record's expires_at_ms - acquired_at_ms;
+	// stored as "ttl_ms", which RedDB's reader ignores). The face's
+	// refreshes extend the lease by it: a refresh body carries RedDB's own
+	// times, whose difference is the lease's age plus its TTL. Zero for
+	// leases acquired through the JSON API.
+	TTLMs uint64
 	// ExpiryReportedMs is set by the sweep (Service.MarkExpiryReported)
 	// once it published a "Lease Expired" event for this generation and
 	// expiry, so that no later run reports it again. Acquire, refresh and

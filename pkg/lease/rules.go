@@ -95,6 +95,7 @@ func decideRefresh(cur *Record, r RefreshRequest, nowMs uint64) (next Record, wr
 		return Record{}, false, &FencedError{AttemptedTerm: cur.Term, CurrentTerm: r.CurrentTerm}
 	}
 	next = written(cur.Lease, cur.Principal) // a legacy record stays without one
+	next.TTLMs = cur.TTLMs                   // what a RedDB's refreshes through the face extend by
 	next.ExpiresAtMs = nowMs + r.TTLMs
 	return next, true, nil
 }

@@ -17,11 +17,16 @@ import (
 	"github.com/redlease/redlease/pkg/lease"
 )
 
-// tableRoutes flattens api.Routes to one "METHOD template -> function"
-// line per method, sorted.
+// tableRoutes flattens the routes of api.Routes that API Gateway serves
+// (the lease API's; the RedDB face's function is reached through a
+// function URL) to one "METHOD template -> function" line per method,
+// sorted.
 func tableRoutes() []string {
 	var out []string
 	for _, r := range api.Routes() {
+		if r.Face() != api.FaceLease {
+			continue
+		}
 		for _, m := range r.Methods {
 			out = append(out, m+" "+r.Path+" -> "+r.Function)
 		}
@@ -66,6 +71,25 @@ func TestInfraRoutesAreTheRouteTable(t *testing.T) {
 	}
 	sort.Strings(got)
 	equal(t, "infra/stack Routes", got, tableRoutes())
+}
+
+// The functions of the RedDB face's routes are the stack's function URL
+// functions, and no API Gateway route reaches them.
+func TestInfraURLFunctionsAreTheRedDBFace(t *testing.T) {
+	t.Parallel()
+	s := infraStack(t)
+	var want []string
+	for _, r := range api.Routes() {
+		if r.Face() == api.FaceRedDB && !slices.Contains(want, r.Function) {
+			want = append(want, r.Function)
+		}
+	}
+	equal(t, "infra/stack URLFunctions", s.strs(t, s.value(t, "URLFunctions")), want)
+	for _, r := range s.structs(t, "Routes", "Route") {
+		if fn := s.str(t, r["Function"]); slices.Contains(want, fn) {
+			t.Errorf("infra/stack Routes sends an API Gateway route to %s, which the stack serves by its function URL", fn)
+		}
+	}
 }
 
 // OpenAPI has no greedy parameter: "{database_key+}" is "{database_key}"

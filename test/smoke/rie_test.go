@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/redlease/redlease/internal/lambdafn"
+	"github.com/redlease/redlease/pkg/auth"
 )
 
 var repoRoot = filepath.Join("..", "..")
@@ -155,10 +156,11 @@ func (e *emulator) invoke(t *testing.T, payload []byte) ([]byte, time.Duration) 
 }
 
 type proxyResponse struct {
-	StatusCode   int               `json:"statusCode"`
-	Headers      map[string]string `json:"headers"`
-	Body         string            `json:"body"`
-	ErrorMessage string            `json:"errorMessage"`
+	StatusCode      int               `json:"statusCode"`
+	Headers         map[string]string `json:"headers"`
+	Body            string            `json:"body"`
+	IsBase64Encoded bool              `json:"isBase64Encoded"`
+	ErrorMessage    string            `json:"errorMessage"`
 }
 
 func event(t *testing.T, name string) []byte {
@@ -232,6 +234,8 @@ func TestLambdaBootstrapsUnderRIE(t *testing.T) {
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL=http://127.0.0.1:9",
 		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
 		"REDLEASE_EVENT_BUS=redlease-smoke",
+		// The RedDB face authenticates the reddb-* events' bearer token.
+		"REDLEASE_TOKENS_FILE=" + sampleTokens(t),
 	}
 	emus := map[string]*emulator{}
 	for _, fn := range fns {
@@ -285,6 +289,7 @@ func TestLambdaBootstrapsUnderRIE(t *testing.T) {
 			}
 		}
 	}
+	checkRedDB(t, emus["reddb"], first)
 	if _, ok := emus["sweep"]; ok {
 		body, took := emus["sweep"].invoke(t, event(t, "sweep-scheduled.json"))
 		first["sweep"] = took
@@ -316,4 +321,69 @@ func match(re *regexp.Regexp, s string) string {
 		return m[1]
 	}
 	return "?"
+}
+
+// checkRedDB drives the RedDB face's function with function URL events,
+// after the JSON API's steps left the lease of clusters/dev/data.rdb held
+// by reddb-1-1 (an IAM principal): the lease object reads as that record
+// with an ETag and Content-Length: 0, an upload to that database by the
+// token's principal is fenced, and a binary data object of a database
+// without a lease (base64 in the event, as a function URL delivers RedDB's
+// form-typed bodies) comes back byte for byte, base64-encoded.
+func checkRedDB(t *testing.T, e *emulator, first map[string]time.Duration) {
+	t.Helper()
+	if e == nil {
+		t.Error("no emulator for the reddb function")
+		return
+	}
+	call := func(name string) proxyResponse {
+		body, took := e.invoke(t, event(t, name))
+		if _, seen := first["reddb"]; !seen {
+			first["reddb"] = took
+		}
+		var resp proxyResponse
+		if err := json.Unmarshal(body, &resp); err != nil || resp.ErrorMessage != "" {
+			t.Fatalf("reddb %s: not a function URL response: %s", name, body)
+		}
+		return resp
+	}
+	head := call("reddb-head-lease.json")
+	if head.StatusCode != 200 || head.Headers["ETag"] == "" || head.Headers["Content-Length"] != "0" || head.Body != "" {
+		t.Errorf("reddb HEAD of the lease object: %+v, want 200 with an ETag, Content-Length: 0 and no body", head)
+	}
+	fenced := call("reddb-put-fenced.json")
+	if fenced.StatusCode != 403 || !strings.Contains(fenced.Body, `"code":"held_by_other"`) {
+		t.Errorf("reddb PUT under another principal's live lease: %d %s, want 403 held_by_other", fenced.StatusCode, fenced.Body)
+	}
+	put := call("reddb-put-data.json")
+	if put.StatusCode != 200 || put.Headers["ETag"] == "" {
+		t.Errorf("reddb PUT of a data object: %+v, want 200 with an ETag", put)
+	}
+	get := call("reddb-get-data.json")
+	var sent struct {
+		Body string `json:"body"`
+	}
+	if err := json.Unmarshal(event(t, "reddb-put-data.json"), &sent); err != nil {
+		t.Fatal(err)
+	}
+	if get.StatusCode != 200 || !get.IsBase64Encoded || get.Body != sent.Body || get.Headers["ETag"] != put.Headers["ETag"] {
+		t.Errorf("reddb GET of the data object: status %d, base64 %v, same bytes %v, ETag %q (PUT gave %q)",
+			get.StatusCode, get.IsBase64Encoded, get.Body == sent.Body, get.Headers["ETag"], put.Headers["ETag"])
+	}
+	list := call("reddb-list.json")
+	if list.StatusCode != 200 || list.Body != "clusters/free/data.rdb\n" {
+		t.Errorf("reddb list: %d %q, want the one data object", list.StatusCode, list.Body)
+	}
+}
+
+// sampleTokens writes a tokens document in which the reddb-* sample
+// events' bearer token is principal "sample-reddb", on every key.
+func sampleTokens(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	doc := `{"tokens":[{"name":"sample-reddb","sha256":"` + auth.Hash("eyJhbGciOiJIUzI1NiJ9.c2FtcGxl.c2lnbmF0dXJl") + `","prefixes":[""]}]}`
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -19,7 +19,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -48,12 +50,15 @@ func New(face api.Face) *Adapter { return NewWithOptions(face, Options{}) }
 // NewWithOptions returns an adapter for face with opts.
 func NewWithOptions(face api.Face, opts Options) *Adapter { return &Adapter{face: face, opts: opts} }
 
-// HandleV2 serves an HTTP API (payload format 2.0) event.
-// An HTTP API hands over the path and its parameters percent-decoded; the
-// adapter encodes them again for the face (see request.go).
+// HandleV2 serves an HTTP API (payload format 2.0) event, or a Lambda
+// function URL's (the same format). An HTTP API hands over the path and its
+// parameters percent-decoded, and the adapter encodes them again for the
+// face; a function URL's rawPath is still encoded, and goes as it is (see
+// request.go).
 func (a *Adapter) HandleV2(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	v2 := func(resp api.Response) (events.APIGatewayV2HTTPResponse, error) {
-		return events.APIGatewayV2HTTPResponse{StatusCode: resp.Status, Headers: resp.Header, Body: string(resp.Body)}, nil
+		out, b64 := responseBody(resp)
+		return events.APIGatewayV2HTTPResponse{StatusCode: resp.Status, Headers: resp.Header, Body: out, IsBase64Encoded: b64}, nil
 	}
 	id := requestID(ctx, ev.RequestContext.RequestID)
 	if ev.RequestContext.HTTP.Method == "" {
@@ -61,16 +66,24 @@ func (a *Adapter) HandleV2(ctx context.Context, ev events.APIGatewayV2HTTPReques
 	}
 	hdr, err := header(ev.Headers, nil)
 	if err != nil {
-		return v2(api.ErrorResponse(id, err))
+		resp, _ := api.ErrorResponse(id, err)
+		return v2(resp)
 	}
+	path, params := fromHTTPAPI(withoutStage(ev.RawPath, ev.RequestContext.Stage)), encodeParams(ev.PathParameters)
+	if functionURL(ev.RequestContext.DomainName) {
+		path, params = ev.RawPath, ev.PathParameters // encoded as sent
+	}
+	b, length := body(ev.Body, ev.IsBase64Encoded)
 	req := api.Request{
-		Method:     ev.RequestContext.HTTP.Method,
-		Path:       fromHTTPAPI(withoutStage(ev.RawPath, ev.RequestContext.Stage)),
-		Route:      routeOf(ev.RouteKey),
-		PathParams: encodeParams(ev.PathParameters),
-		Header:     hdr,
-		Body:       body(ev.Body, ev.IsBase64Encoded),
-		RequestID:  id,
+		Method:        ev.RequestContext.HTTP.Method,
+		Path:          path,
+		Route:         routeOf(ev.RouteKey),
+		PathParams:    params,
+		Query:         ev.RawQueryString,
+		Header:        hdr,
+		Body:          b,
+		ContentLength: length,
+		RequestID:     id,
 	}
 	if az := ev.RequestContext.Authorizer; az != nil && az.IAM != nil {
 		req.Principal = a.iamPrincipal(az.IAM.UserARN)
@@ -88,7 +101,8 @@ func (a *Adapter) HandleV1(ctx context.Context, ev events.APIGatewayProxyRequest
 // (decoded, like its 2.0 events).
 func (a *Adapter) handleV1(ctx context.Context, ev events.APIGatewayProxyRequest, decoded bool) (events.APIGatewayProxyResponse, error) {
 	v1 := func(resp api.Response) (events.APIGatewayProxyResponse, error) {
-		return events.APIGatewayProxyResponse{StatusCode: resp.Status, Headers: resp.Header, Body: string(resp.Body)}, nil
+		out, b64 := responseBody(resp)
+		return events.APIGatewayProxyResponse{StatusCode: resp.Status, Headers: resp.Header, Body: out, IsBase64Encoded: b64}, nil
 	}
 	id := requestID(ctx, ev.RequestContext.RequestID)
 	if ev.HTTPMethod == "" {
@@ -96,22 +110,26 @@ func (a *Adapter) handleV1(ctx context.Context, ev events.APIGatewayProxyRequest
 	}
 	hdr, err := header(ev.Headers, ev.MultiValueHeaders)
 	if err != nil {
-		return v1(api.ErrorResponse(id, err))
+		resp, _ := api.ErrorResponse(id, err)
+		return v1(resp)
 	}
 	path, params := ev.Path, restParams(ev.Resource, ev.Path, ev.PathParameters)
 	if decoded {
 		path, params = fromHTTPAPI(ev.Path), encodeParams(ev.PathParameters)
 	}
+	b, length := body(ev.Body, ev.IsBase64Encoded)
 	req := api.Request{
 		Method: ev.HTTPMethod,
 		Path:   path,
 		// The resource template: the stage and any base path are not in it.
-		Route:      ev.Resource,
-		PathParams: params,
-		Header:     hdr,
-		Body:       body(ev.Body, ev.IsBase64Encoded),
-		RequestID:  id,
-		Principal:  a.iamPrincipal(ev.RequestContext.Identity.UserArn),
+		Route:         ev.Resource,
+		PathParams:    params,
+		Query:         query(ev.QueryStringParameters, ev.MultiValueQueryStringParameters),
+		Header:        hdr,
+		Body:          b,
+		ContentLength: length,
+		RequestID:     id,
+		Principal:     a.iamPrincipal(ev.RequestContext.Identity.UserArn),
 	}
 	return v1(a.face.Serve(ctx, req))
 }
@@ -152,13 +170,58 @@ func (a *Adapter) Handle(ctx context.Context, payload json.RawMessage) (any, err
 // base64-encoded that is not.
 const invalidBase64 = "is marked base64-encoded but is not valid base64"
 
-// body hands the event's body to the face as a reader. A base64 body is
-// decoded as the face reads it, so an oversized one is never held twice.
-func body(s string, b64 bool) io.Reader {
+// body hands the event's body to the face as a reader, with its length. A
+// base64 body is decoded as the face reads it, so an oversized one is never
+// held twice; its length is what the encoding's length implies (padding
+// counted), and a decoding error surfaces as an *api.BodyError.
+func body(s string, b64 bool) (io.Reader, int64) {
 	if !b64 {
-		return strings.NewReader(s)
+		return strings.NewReader(s), int64(len(s))
 	}
-	return base64Body{base64.NewDecoder(base64.StdEncoding, strings.NewReader(s))}
+	n := int64(base64.StdEncoding.DecodedLen(len(s)))
+	if strings.HasSuffix(s, "==") {
+		n -= 2
+	} else if strings.HasSuffix(s, "=") {
+		n--
+	}
+	return base64Body{base64.NewDecoder(base64.StdEncoding, strings.NewReader(s))}, n
+}
+
+// responseBody renders the face's answer for the event: as text when it is
+// valid UTF-8 (JSON carries that losslessly), base64 otherwise, which API
+// Gateway and function URLs decode back to the exact bytes. A stream is
+// read whole: a Lambda response is one buffered payload, and the face
+// keeps streams within what it can carry.
+func responseBody(resp api.Response) (string, bool) {
+	b := resp.Body
+	if resp.Stream != nil {
+		var err error
+		b, err = io.ReadAll(resp.Stream)
+		resp.Stream.Close()
+		if err != nil {
+			// The status line is already decided; a truncated body is
+			// what a broken connection would have given too.
+			b = nil
+		}
+	}
+	if utf8.Valid(b) {
+		return string(b), false
+	}
+	return base64.StdEncoding.EncodeToString(b), true
+}
+
+// query renders REST API (1.0) query parameters as a raw query string.
+func query(single map[string]string, multi map[string][]string) string {
+	v := url.Values{}
+	for k, vs := range multi {
+		v[k] = append([]string(nil), vs...)
+	}
+	for k, s := range single {
+		if _, ok := v[k]; !ok {
+			v.Set(k, s)
+		}
+	}
+	return v.Encode()
 }
 
 // base64Body reports invalid base64 as an *api.BodyError.

@@ -24,6 +24,9 @@ import (
 //   - A REST API hands over path still percent-encoded, as the client sent
 //     it (after the stage); its pathParameters are not to be relied on
 //     for the encoding, so the greedy parameter is taken from path.
+//   - A Lambda function URL (payload 2.0 too, requestContext.domainName
+//     "<url-id>.lambda-url.<region>.on.aws") hands over rawPath still
+//     percent-encoded, as the client sent it.
 //
 // The face wants the path and the parameters percent-encoded, to decode
 // them exactly once (api.Request.Path). So the adapter never decodes what
@@ -33,6 +36,10 @@ import (
 // reading of an HTTP API (save a key holding a literal "%25" under the
 // first, which decodes to "%"): the literal key "a%2Fb" is never the lease
 // of "a/b".
+
+// functionURL reports whether a 2.0 event's domain is a Lambda function
+// URL's rather than an HTTP API's.
+func functionURL(domain string) bool { return strings.Contains(domain, ".lambda-url.") }
 
 // fromHTTPAPI is a path or parameter an HTTP API decoded, in the encoded
 // form the face decodes once.

@@ -29,6 +29,8 @@
 //	expires_at_ms       N
 //	released_at_ms      N  only when released (non-zero)
 //	expiry_reported_ms  N  only when the sweep reported the expiry (non-zero)
+//	ttl_ms              N  only when RedDB acquired it through the RedDB face
+//	                       (non-zero; a plain attribute, not DynamoDB's TTL)
 //	ver                 N  1 on create, +1 on every write
 //	write_id            S  random per write; tells a resent write its own
 //

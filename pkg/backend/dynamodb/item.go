@@ -20,6 +20,7 @@ const (
 	attrExpiresAt      = "expires_at_ms"
 	attrReleasedAt     = "released_at_ms"
 	attrExpiryReported = "expiry_reported_ms"
+	attrTTL            = "ttl_ms"
 	attrVersion        = "ver"
 	attrWriteID        = "write_id"
 )
@@ -54,6 +55,9 @@ func encodeItem(rec lease.Record, ver uint64) map[string]types.AttributeValue {
 	}
 	if rec.ExpiryReportedMs != 0 {
 		item[attrExpiryReported] = num(rec.ExpiryReportedMs)
+	}
+	if rec.TTLMs != 0 {
+		item[attrTTL] = num(rec.TTLMs)
 	}
 	return item
 }
@@ -101,6 +105,7 @@ func decodeItem(item map[string]types.AttributeValue) (lease.Versioned, error) {
 	}{
 		{attrReleasedAt, &rec.ReleasedAtMs},
 		{attrExpiryReported, &rec.ExpiryReportedMs},
+		{attrTTL, &rec.TTLMs},
 	} {
 		if _, ok := item[f.name]; !ok {
 			continue

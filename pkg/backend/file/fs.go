@@ -28,6 +28,11 @@ const (
 // callers turn it into ErrNotFound, a precondition failure or an empty page.
 var errAbsent = errors.New("absent")
 
+// errNotDirectory marks a path where a directory was expected and something
+// else (for the object store: another object) is; it comes wrapped with
+// lease.ErrCorrupt for the lease records, where it can only be damage.
+var errNotDirectory = errors.New("not a directory")
+
 // unavailable wraps a file system failure.
 func unavailable(err error) error { return lease.Unavailable(err, retryAfter) }
 
@@ -60,7 +65,7 @@ func openChild(parent *os.Root, name string, create bool) (*os.Root, error) {
 	case fi.Mode()&fs.ModeSymlink != 0:
 		return nil, corruptf("%q is a symlink", name)
 	case !fi.IsDir():
-		return nil, corruptf("%q is not a directory", name)
+		return nil, fmt.Errorf("%w: %w", errNotDirectory, corruptf("%q is not a directory", name))
 	}
 	child, err := parent.OpenRoot(name)
 	if err != nil {
@@ -155,20 +160,9 @@ func decodeVersioned(key string, data []byte) (lease.Versioned, error) {
 // over, fsync the directory. An error after the rename means the write was
 // applied but may not be durable, which ErrUnavailable's contract allows.
 func writeAtomic(dir *os.Root, name string, data []byte) error {
-	var (
-		f   *os.File
-		tmp string
-		err error
-	)
-	for range 3 { // a clash of 128 random bits means a broken RNG; retry anyway
-		tmp = tempName()
-		f, err = dir.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
-		if !errors.Is(err, fs.ErrExist) {
-			break
-		}
-	}
+	f, tmp, err := createTemp(dir)
 	if err != nil {
-		return unavailable(err)
+		return err
 	}
 	_, err = f.Write(data)
 	if err == nil {
@@ -185,6 +179,26 @@ func writeAtomic(dir *os.Root, name string, data []byte) error {
 		return unavailable(err)
 	}
 	return syncDir(dir)
+}
+
+// createTemp creates a new temporary file in dir, for writing.
+func createTemp(dir *os.Root) (*os.File, string, error) {
+	var (
+		f   *os.File
+		tmp string
+		err error
+	)
+	for range 3 { // a clash of 128 random bits means a broken RNG; retry anyway
+		tmp = tempName()
+		f, err = dir.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
+		if !errors.Is(err, fs.ErrExist) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, "", unavailable(err)
+	}
+	return f, tmp, nil
 }
 
 // tempName never ends in ".lease.json", so nothing mistakes it for a record.

@@ -69,7 +69,13 @@ func (l *keyLocks) unref(name string, k *keyLock) {
 // lockKey takes the in-process and the cross-process lock of one record and
 // returns the function that releases both.
 func (s *Store) lockKey(ctx context.Context, root *os.Root, p objectPath) (unlock func(), err error) {
-	release, err := s.keys.acquire(ctx, p.object)
+	return takeLocks(ctx, &s.keys, root, p)
+}
+
+// takeLocks takes p's in-process lock in locks, then the flock on its lock
+// file, and returns the function that releases both.
+func takeLocks(ctx context.Context, locks *keyLocks, root *os.Root, p objectPath) (unlock func(), err error) {
+	release, err := locks.acquire(ctx, p.object)
 	if err != nil {
 		return nil, lease.Unavailable(err, 0)
 	}

@@ -51,6 +51,11 @@ type fakeS3 struct {
 	afterList func()
 	// onGet runs (without the lock) at the start of every GetObject.
 	onGet func()
+	// Multipart uploads (objects_fake_test.go).
+	uploads      map[string]*fakeUpload
+	uploadSeq    int
+	aborts       int
+	discardParts bool
 }
 
 type fakeObject struct {

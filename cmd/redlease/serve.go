@@ -102,6 +102,7 @@ func newServer(ln *httpserver.Listener, handler http.Handler, log *slog.Logger) 
 	return &http.Server{
 		Handler:           ln.Handler(handler),
 		ConnState:         ln.ConnState,
+		ConnContext:       ln.ConnContext,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,

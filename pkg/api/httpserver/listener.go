@@ -1,12 +1,14 @@
 package httpserver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redlease/redlease/pkg/api"
@@ -37,7 +39,10 @@ type Limits struct {
 //     client cannot keep its place for a whole flood of requests;
 //   - any further connection is answered 503 overloaded at once.
 //
-// Wire it with http.Server{Handler: l.Handler(h), ConnState: l.ConnState}.
+// Wire it with http.Server{Handler: l.Handler(h), ConnState: l.ConnState,
+// ConnContext: l.ConnContext}: with ConnContext, the bytes of a response
+// (a stored object that happens to start like one of net/http's errors)
+// are never taken for net/http's own error.
 type Listener struct {
 	inner net.Listener
 	lim   Limits
@@ -202,6 +207,7 @@ func (l *Listener) ConnState(nc net.Conn, state http.ConnState) {
 	closeNow := false
 	switch state {
 	case http.StateIdle:
+		c.responding.Store(false) // the response is written and flushed
 		if closeNow = len(l.waiting) > 0; !closeNow {
 			l.idle[c] = struct{}{}
 		}
@@ -214,10 +220,27 @@ func (l *Listener) ConnState(nc net.Conn, state http.ConnState) {
 	}
 }
 
+// connKey carries a request's *conn in its context (ConnContext).
+type connKey struct{}
+
+// ConnContext is the http.Server's ConnContext hook: it lets Handler mark
+// the connection as writing a response.
+func (l *Listener) ConnContext(ctx context.Context, nc net.Conn) context.Context {
+	if c, ok := nc.(*conn); ok {
+		return context.WithValue(ctx, connKey{}, c)
+	}
+	return ctx
+}
+
 // Handler wraps h: while connections wait, every response closes its
 // connection, so that the next one gets the place.
 func (l *Listener) Handler(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, ok := r.Context().Value(connKey{}).(*conn); ok {
+			// Until the connection is idle again, what it writes is
+			// this response, whatever its bytes look like.
+			c.responding.Store(true)
+		}
 		if l.Waiting() > 0 {
 			w.Header().Set("Connection", "close")
 		}
@@ -229,11 +252,15 @@ func (l *Listener) Handler(h http.Handler) http.Handler {
 // errors and frees its place when closed.
 type conn struct {
 	net.Conn
-	l    *Listener
-	once sync.Once
+	l          *Listener
+	once       sync.Once
+	responding atomic.Bool // a handler's response is being written
 }
 
 func (c *conn) Write(p []byte) (int, error) {
+	if c.responding.Load() {
+		return c.Conn.Write(p)
+	}
 	return jsonErrorConn{Conn: c.Conn, maxHeaderBytes: c.l.lim.MaxHeaderBytes}.Write(p)
 }
 

@@ -66,7 +66,7 @@ func (a *Adapter) HandleV2(ctx context.Context, ev events.APIGatewayV2HTTPReques
 	}
 	hdr, err := header(ev.Headers, nil)
 	if err != nil {
-		resp, _ := api.ErrorResponse(id, err)
+		resp, _ := api.ErrorResponse(ensureID(id), err)
 		return v2(resp)
 	}
 	path, params := fromHTTPAPI(withoutStage(ev.RawPath, ev.RequestContext.Stage)), encodeParams(ev.PathParameters)
@@ -110,7 +110,7 @@ func (a *Adapter) handleV1(ctx context.Context, ev events.APIGatewayProxyRequest
 	}
 	hdr, err := header(ev.Headers, ev.MultiValueHeaders)
 	if err != nil {
-		resp, _ := api.ErrorResponse(id, err)
+		resp, _ := api.ErrorResponse(ensureID(id), err)
 		return v1(resp)
 	}
 	path, params := ev.Path, restParams(ev.Resource, ev.Path, ev.PathParameters)

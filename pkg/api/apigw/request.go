@@ -1,6 +1,8 @@
 package apigw
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"net/http"
@@ -141,6 +143,17 @@ func header(single map[string]string, multi map[string][]string) (http.Header, e
 		}
 	}
 	return h, nil
+}
+
+// ensureID is id, or a fresh random one for an event that carried none:
+// every answer has a request id.
+func ensureID(id string) string {
+	if id != "" {
+		return id
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
 }
 
 // noMethod is the answer to an event without an HTTP method: no

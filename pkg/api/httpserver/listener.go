@@ -25,6 +25,9 @@ type Limits struct {
 	RetryAfter time.Duration
 	// MaxHeaderBytes is the http.Server's, named in a 431's message.
 	MaxHeaderBytes int
+	// Turn is how many requests a connection is served, while others
+	// wait, before its response closes it; 1 when 0.
+	Turn int
 }
 
 // Listener wraps the server's listener. It makes every error net/http
@@ -236,12 +239,14 @@ func (l *Listener) ConnContext(ctx context.Context, nc net.Conn) context.Context
 // connection, so that the next one gets the place.
 func (l *Listener) Handler(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		turnOver := true
 		if c, ok := r.Context().Value(connKey{}).(*conn); ok {
 			// Until the connection is idle again, what it writes is
 			// this response, whatever its bytes look like.
 			c.responding.Store(true)
+			turnOver = c.served.Add(1) >= int64(max(l.lim.Turn, 1))
 		}
-		if l.Waiting() > 0 {
+		if turnOver && l.Waiting() > 0 {
 			w.Header().Set("Connection", "close")
 		}
 		h.ServeHTTP(w, r)
@@ -254,7 +259,8 @@ type conn struct {
 	net.Conn
 	l          *Listener
 	once       sync.Once
-	responding atomic.Bool // a handler's response is being written
+	responding atomic.Bool  // a handler's response is being written
+	served     atomic.Int64 // requests handed to the handler
 }
 
 func (c *conn) Write(p []byte) (int, error) {

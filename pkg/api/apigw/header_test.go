@@ -1,8 +1,13 @@
 package apigw_test
 
 import (
+	"context"
+	"strings"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/redlease/redlease/pkg/api/apigw"
 	"github.com/redlease/redlease/pkg/api/apitest"
 )
 
@@ -102,5 +107,9 @@ func TestEventWithoutMethod(t *testing.T) {
 		`(requestContext.http.method is missing): it is not a request API Gateway sent"}}`
 	if got.StatusCode != 400 || got.Body != want || got.Headers["X-Request-Id"] == "" {
 		t.Errorf("got %d %v %s\nwant 400 with a request id %s", got.StatusCode, got.Headers, got.Body, want)
+	}
+	v1, err := apigw.New(e.Handler).HandleV1(context.Background(), events.APIGatewayProxyRequest{Path: "/v1/leases/k"})
+	if err != nil || v1.StatusCode != 400 || !strings.Contains(v1.Body, `"code":"malformed_request"`) || !strings.Contains(v1.Body, "httpMethod is missing") {
+		t.Errorf("HandleV1 without httpMethod = %+v, %v; want 400 malformed_request", v1, err)
 	}
 }

@@ -22,6 +22,19 @@ import (
 // SIGINT or SIGTERM.
 const shutdownTimeout = 10 * time.Second
 
+// The connection cap's defaults. A RedDB writer keeps one or two
+// connections to its lease service, so 256 served at once is far above
+// any real deployment of the local server; 256 served plus 256 waiting
+// stay well under the common soft limit of 1024 open files, leaving room
+// for the file backend's files and the SDK's connections to S3 or
+// DynamoDB. Beyond that a connection is answered 503 overloaded at once
+// instead of making every client slow (docs/api.md).
+const (
+	defaultMaxConns   = 256
+	defaultMaxWaiting = 256
+	maxHeaderBytes    = 64 << 10
+)
+
 // serve runs the API until ctx is cancelled. Flags override the REDLEASE_*
 // environment, which overrides the defaults.
 func serve(ctx context.Context, e env, args []string) error {
@@ -38,6 +51,8 @@ func serve(ctx context.Context, e env, args []string) error {
 	insecureOpen := fs.Bool("insecure-open", false, "serve without tokens on a non-loopback address (every caller is \"anonymous\")")
 	sweepEvery := fs.Duration("sweep-every", 0, "run the expiry sweep this often, events as JSON lines in the log (0: never)")
 	eventsURL := fs.String("events-url", "", "with --sweep-every: POST the events to this URL instead of logging them")
+	maxConns := fs.Int("max-conns", defaultMaxConns, "connections served at once (0: no cap)")
+	maxWaiting := fs.Int("max-waiting", defaultMaxWaiting, "connections that may wait for a place beyond --max-conns; more are answered 503 overloaded")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -52,6 +67,9 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	if err := checkSweepFlags(*sweepEvery, *eventsURL); err != nil {
 		return err
+	}
+	if *maxConns < 0 || *maxWaiting < 0 {
+		return usageError{"--max-conns and --max-waiting must not be negative"}
 	}
 	open := !cfg.Tokens.Enabled()
 	if err := checkOpen(*addr, open, *insecureOpen); err != nil {
@@ -69,19 +87,12 @@ func serve(ctx context.Context, e env, args []string) error {
 		}
 		defer stop()
 	}
-	ln, err := net.Listen("tcp", *addr)
+	tcp, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	ln := httpserver.Listen(tcp, httpserver.Limits{MaxConns: *maxConns, MaxWaiting: *maxWaiting, MaxHeaderBytes: maxHeaderBytes})
+	srv := newServer(ln, handler, log)
 	auth := "bearer tokens from " + cfg.Tokens.File
 	if open {
 		auth = "open: every caller is " + lease.AnonymousName
@@ -89,6 +100,22 @@ func serve(ctx context.Context, e env, args []string) error {
 	log.Info("listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String(),
 		"backend", cfg.Backend, "data_dir", dataDirOf(cfg), "auth", auth)
 	return serveUntilDone(ctx, srv, ln, log)
+}
+
+// newServer is the local server's http.Server over ln: the connection cap
+// and net/http's own errors as JSON (httpserver.Listener).
+func newServer(ln *httpserver.Listener, handler http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           ln.Handler(handler),
+		ConnState:         ln.ConnState,
+		ConnContext:       ln.ConnContext,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // serveUntilDone serves until ctx is cancelled, then lets in-flight

@@ -43,8 +43,10 @@
 //   - The request id is the service's own (API Gateway's request id behind
 //     API Gateway, a random one otherwise); a client's X-Request-Id is not
 //     trusted.
-//   - A record RedDB could not read (ErrCorrupt) and an exhausted fencing
-//     token are 500 internal, with the details in the log only.
+//   - A record RedDB could not read, or a symlink or special file where a
+//     record or lock file belongs (ErrCorrupt), is 500 storage_corrupt: not
+//     transient, an operator must repair it. An exhausted fencing token is
+//     500 internal. The details are in the log only.
 //   - The key in a path is percent-decoded exactly once by this package;
 //     adapters hand it over as it appears in the path. On the routes with
 //     the key in the path the body may repeat database_key only as the

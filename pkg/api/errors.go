@@ -34,6 +34,22 @@ const (
 	CodeLeaseNotHeld         = "lease_not_held"
 	CodeHeldByOther          = "held_by_other"
 	CodeLeaseRequired        = "lease_required"
+	// CodeStorageCorrupt: storage holds an object that is not what it must
+	// be (a record RedDB cannot read, a symlink or special file where a
+	// record or lock file belongs). Retrying does not help; an operator
+	// must repair it.
+	CodeStorageCorrupt = "storage_corrupt"
+)
+
+// The codes a transport answers for a request that no face saw: net/http
+// refused to parse it (httpserver.Listener), the API Gateway event is not
+// a request (apigw), or the local server is at its connection cap.
+const (
+	CodeMalformedRequest        = "malformed_request"
+	CodeHeadersTooLarge         = "headers_too_large"
+	CodeNotImplemented          = "not_implemented"
+	CodeHTTPVersionNotSupported = "http_version_not_supported"
+	CodeOverloaded              = "overloaded"
 )
 
 // CodeOK is the outcome logged and counted for a success.
@@ -41,7 +57,7 @@ const CodeOK = "ok"
 
 // errorTable is the one place that maps the domain's sentinel errors to a
 // status and code; the first entry that errors.Is matches wins. Anything not
-// listed (ErrCorrupt, ErrExhausted, bugs) is 500 internal.
+// listed (ErrExhausted, bugs) is 500 internal.
 var errorTable = []struct {
 	target error
 	status int
@@ -58,11 +74,22 @@ var errorTable = []struct {
 	{lease.ErrUnavailable, http.StatusServiceUnavailable, CodeBackendUnavailable},
 	{lease.ErrClockSkew, http.StatusServiceUnavailable, CodeClockSkew},
 	{lease.ErrPrecondition, http.StatusPreconditionFailed, CodePreconditionFailed},
+	{lease.ErrCorrupt, http.StatusInternalServerError, CodeStorageCorrupt},
+}
+
+// transportCodes are the status of each code a transport answers itself
+// (ProtocolError).
+var transportCodes = map[string]int{
+	CodeMalformedRequest:        http.StatusBadRequest,
+	CodeHeadersTooLarge:         http.StatusRequestHeaderFieldsTooLarge,
+	CodeNotImplemented:          http.StatusNotImplemented,
+	CodeHTTPVersionNotSupported: http.StatusHTTPVersionNotSupported,
+	CodeOverloaded:              http.StatusServiceUnavailable,
 }
 
 // ErrorCodes returns every error code the JSON API answers, with its
-// status: the error table's, and those the Handler answers itself (a fresh
-// map, the caller's). docs/api.md and api/openapi.yaml are held to it.
+// status: the error table's, those the Handler answers itself and those a
+// transport answers (a fresh map, the caller's). docs/api.md and api/openapi.yaml are held to it.
 func ErrorCodes() map[string]int {
 	codes := map[string]int{
 		CodeNotFound:         http.StatusNotFound, // also an unknown route
@@ -78,7 +105,34 @@ func ErrorCodes() map[string]int {
 	for _, row := range errorTable {
 		codes[row.code] = row.status
 	}
+	for code, status := range transportCodes {
+		codes[code] = status
+	}
 	return codes
+}
+
+// ProtocolError is the answer of a transport to a request it could not
+// take as one: status is 400 (malformed_request), 431, 501, 505 or 503
+// (overloaded; retryAfter is then its hint); any other status is answered
+// as 400. reason is for people and must carry no internal error text.
+func ProtocolError(requestID string, status int, reason string, retryAfter time.Duration) Response {
+	code := CodeMalformedRequest
+	for c, s := range transportCodes {
+		if s == status {
+			code = c
+		}
+	}
+	if code == CodeMalformedRequest {
+		status = http.StatusBadRequest
+	}
+	if requestID == "" {
+		requestID = randomID()
+	}
+	e := &apiError{status: status, detail: errorDetail{Code: code, Message: reason}}
+	if code == CodeOverloaded {
+		e.detail.RetryAfterMs = ceilMs(retryAfter)
+	}
+	return errorResponse(requestID, e)
 }
 
 // defaultUnavailableRetry is the hint sent when a backend gave none.
@@ -199,6 +253,9 @@ func toAPIError(err error) *apiError {
 		if errors.As(err, &skew) && skew.RetryAfter > 0 {
 			d.RetryAfterMs = ceilMs(skew.RetryAfter)
 		}
+	case CodeStorageCorrupt:
+		d.Message = "lease storage holds an object that is not a valid lease record or lock file; " +
+			"retrying will not help until an operator repairs it (the request id identifies it in the service's logs)"
 	case CodeBackendUnavailable:
 		d.Message = "lease storage is unavailable; retry later"
 		d.RetryAfterMs = ceilMs(defaultUnavailableRetry)

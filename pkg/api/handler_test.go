@@ -296,13 +296,14 @@ func TestStorageFailures(t *testing.T) {
 	}
 }
 
-func TestCorruptRecordIsInternal(t *testing.T) {
+func TestCorruptRecordIsStorageCorrupt(t *testing.T) {
 	t.Parallel()
 	e := apitest.New(t, apitest.Options{})
 	e.Memory.PutRaw("main", []byte(`{"database_key":"main","holder_id":"h","generation":1.5}`))
 	got := e.Handler.Serve(context.Background(), get("/v1/leases/main"))
 	check(t, "corrupt record", got, 500,
-		`{"error":{"code":"internal","message":"internal error; the request id identifies it in the service's logs"}}`)
+		`{"error":{"code":"storage_corrupt","message":"lease storage holds an object that is not a valid lease record or lock file; `+
+			`retrying will not help until an operator repairs it (the request id identifies it in the service's logs)"}}`)
 	if !strings.Contains(e.Logs.String(), "corrupt lease record") {
 		t.Errorf("log lacks the cause: %s", e.Logs.String())
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -115,6 +116,7 @@ func TestResponsesConformToOpenAPI(t *testing.T) {
 		{"internal on write", 0, post("/v1/refresh", `{"database_key":"k","holder_id":"h","generation":1,"ttl_ms":1000}`), 500,
 			broken(&apitest.Broken{LoadErr: errors.New("access denied")})},
 		{"internal on read", 0, get("/v1/leases/k"), 500, broken(&apitest.Broken{LoadErr: errors.New("access denied")})},
+		{"storage corrupt on read", 0, get("/v1/leases/k"), 500, broken(&apitest.Broken{LoadErr: fmt.Errorf("%w: lock file is a symlink", lease.ErrCorrupt)})},
 		// The path-key routes, principals and the break-glass route.
 		{"acquire by path", 80000, as(tokenA, post("/v1/acquire/tenants/a/db", `{"holder_id":"reddb-a","ttl_ms":60000}`)), 200, tokens},
 		{"acquire by path with the same key in the body", 80000, as(tokenA, post("/v1/acquire/tenants/a/db", `{"database_key":"tenants/a/db","holder_id":"reddb-a","ttl_ms":60000}`)), 200, tokens},

@@ -254,6 +254,14 @@ func TestErrorCodes(t *testing.T) {
 			route: "release", status: 500, code: "internal", sentinel: client.ErrInternal, attempts: 1,
 		},
 		{
+			name: "storage_corrupt",
+			setup: func(e *env) {
+				e.faults.add("get", fault{status: 500, body: `{"error":{"code":"storage_corrupt","message":"lease storage holds an object that is not a valid lease record or lock file"}}`})
+			},
+			call:  func(e *env) error { _, err := e.c.Get(ctx, key); return err },
+			route: "get", status: 500, code: "storage_corrupt", sentinel: lease.ErrCorrupt, attempts: 1,
+		},
+		{
 			name:  "gateway 403 without a contract body",
 			setup: func(e *env) { e.faults.add("get", fault{status: 403, body: `{"message":"Forbidden"}`}) },
 			call:  func(e *env) error { _, err := e.c.Get(ctx, key); return err },

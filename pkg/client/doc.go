@@ -29,6 +29,7 @@
 //	too_large            lease.ErrInvalid     *lease.InvalidError (Field "body")
 //	not_found            lease.ErrNotFound
 //	internal             ErrInternal
+//	storage_corrupt      lease.ErrCorrupt (not retried: an operator must repair storage)
 //	401/403 (gateway)    ErrUnauthorized
 //
 // Connection failures match lease.ErrUnavailable too. A failed write whose

@@ -166,6 +166,8 @@ func decodeAPIError(op string, status int, header http.Header, body []byte, fact
 		e.Err = &lease.ClockSkewError{RetryAfter: e.RetryAfter}
 	case "internal":
 		e.Err = ErrInternal
+	case "storage_corrupt":
+		e.Err = fmt.Errorf("%w: %s", lease.ErrCorrupt, e.Message)
 	case "unauthorized":
 		e.Err = &lease.UnauthorizedError{Reason: e.Message, Presented: true}
 	case "forbidden":

@@ -62,6 +62,7 @@ func plainChecks(ctx context.Context, t *testing.T, d *deployment) {
 	run(t, d, "go client", func() { goClientSession(ctx, t, d, rootCredentials) })
 	run(t, d, "cli", func() { cliSession(ctx, t, d, "test", "test") })
 	run(t, d, "curl --aws-sigv4", func() { curlSession(ctx, t, d, &signer{"test", "test"}) })
+	run(t, d, "keys with %", func() { encodedKeySession(ctx, t, d, rootCredentials) })
 	run(t, d, "contention", func() { contention(ctx, t, d, rootCredentials, racers, rounds) })
 	run(t, d, "reddb (function url)", func() { reddbSession(ctx, t, d, rootCredentials) })
 	run(t, d, "sweep (schedule)", func() {

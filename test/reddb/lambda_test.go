@@ -81,7 +81,9 @@ func (f *functionURL) serve(w http.ResponseWriter, r *http.Request) {
 		Version: "2.0", RouteKey: "$default", RawPath: r.URL.EscapedPath(), RawQueryString: r.URL.RawQuery, Headers: headers,
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
 			RouteKey: "$default", Stage: "$default", RequestID: "url-" + strconv.Itoa(f.seq),
-			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: r.Method, Path: r.URL.Path, Protocol: "HTTP/1.1"},
+			// A function URL's domain: its rawPath is as the client encoded it.
+			DomainName: "r3ddbfunctionurlid0000000000000a.lambda-url.eu-west-1.on.aws",
+			HTTP:       events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: r.Method, Path: r.URL.Path, Protocol: "HTTP/1.1"},
 		},
 	}
 	if len(body) > 0 {

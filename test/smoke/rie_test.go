@@ -255,6 +255,9 @@ func TestLambdaBootstrapsUnderRIE(t *testing.T) {
 		{"refresh", "refresh.json", 200, []string{`"holder_id":"reddb-0-1"`, `"generation":1,`}},
 		{"refresh", "bad-missing-field.json", 400, []string{`"field":"generation"`}},
 		{"lease", "lease-get.json", 200, []string{`"state":"held"`, `"database_key":"clusters/dev/data.rdb"`}},
+		// The literal key "clusters%2Fdev%2Fdata.rdb" is not the held lease's.
+		{"lease", "lease-get-encoded.json", 404, []string{`"code":"not_found"`}},
+		{"lease", "lease-get-encoded-rest.json", 404, []string{`"code":"not_found"`}},
 		{"release", "release.json", 200, []string{`"released_at_ms":`, `"generation":1,`}},
 		{"lease", "lease-get.json", 200, []string{`"state":"released"`, `"expires_in_ms":0`}},
 		{"acquire", "acquire-rest.json", 200, []string{`"holder_id":"reddb-1-1"`, `"generation":2,`}},

@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"unicode/utf8"
@@ -51,47 +50,88 @@ func New(face api.Face) *Adapter { return NewWithOptions(face, Options{}) }
 // NewWithOptions returns an adapter for face with opts.
 func NewWithOptions(face api.Face, opts Options) *Adapter { return &Adapter{face: face, opts: opts} }
 
-// HandleV2 serves an HTTP API (payload format 2.0) event.
+// HandleV2 serves an HTTP API (payload format 2.0) event, or a Lambda
+// function URL's (the same format). An HTTP API hands over the path and its
+// parameters percent-decoded, and the adapter encodes them again for the
+// face; a function URL's rawPath is still encoded, and goes as it is (see
+// request.go).
 func (a *Adapter) HandleV2(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	v2 := func(resp api.Response) (events.APIGatewayV2HTTPResponse, error) {
+		out, b64 := responseBody(resp)
+		return events.APIGatewayV2HTTPResponse{StatusCode: resp.Status, Headers: resp.Header, Body: out, IsBase64Encoded: b64}, nil
+	}
+	id := requestID(ctx, ev.RequestContext.RequestID)
+	if ev.RequestContext.HTTP.Method == "" {
+		return v2(noMethod(id, "requestContext.http.method"))
+	}
+	hdr, err := header(ev.Headers, nil)
+	if err != nil {
+		resp, _ := api.ErrorResponse(ensureID(id), err)
+		return v2(resp)
+	}
+	path, params := fromHTTPAPI(withoutStage(ev.RawPath, ev.RequestContext.Stage)), encodeParams(ev.PathParameters)
+	if functionURL(ev.RequestContext.DomainName) {
+		path, params = ev.RawPath, ev.PathParameters // encoded as sent
+	}
 	b, length := body(ev.Body, ev.IsBase64Encoded)
 	req := api.Request{
 		Method:        ev.RequestContext.HTTP.Method,
-		Path:          withoutStage(ev.RawPath, ev.RequestContext.Stage),
+		Path:          path,
 		Route:         routeOf(ev.RouteKey),
-		PathParams:    ev.PathParameters,
+		PathParams:    params,
 		Query:         ev.RawQueryString,
-		Header:        header(ev.Headers, nil),
+		Header:        hdr,
 		Body:          b,
 		ContentLength: length,
-		RequestID:     requestID(ctx, ev.RequestContext.RequestID),
+		RequestID:     id,
 	}
 	if az := ev.RequestContext.Authorizer; az != nil && az.IAM != nil {
 		req.Principal = a.iamPrincipal(az.IAM.UserARN)
 	}
-	resp := a.face.Serve(ctx, req)
-	out, b64 := responseBody(resp)
-	return events.APIGatewayV2HTTPResponse{StatusCode: resp.Status, Headers: resp.Header, Body: out, IsBase64Encoded: b64}, nil
+	return v2(a.face.Serve(ctx, req))
 }
 
-// HandleV1 serves a REST API proxy (payload format 1.0) event.
+// HandleV1 serves a REST API proxy (payload format 1.0) event, whose path
+// is still percent-encoded.
 func (a *Adapter) HandleV1(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	return a.handleV1(ctx, ev, false)
+}
+
+// handleV1 serves a payload 1.0 event: a REST API's, or an HTTP API's
+// (decoded, like its 2.0 events).
+func (a *Adapter) handleV1(ctx context.Context, ev events.APIGatewayProxyRequest, decoded bool) (events.APIGatewayProxyResponse, error) {
+	v1 := func(resp api.Response) (events.APIGatewayProxyResponse, error) {
+		out, b64 := responseBody(resp)
+		return events.APIGatewayProxyResponse{StatusCode: resp.Status, Headers: resp.Header, Body: out, IsBase64Encoded: b64}, nil
+	}
+	id := requestID(ctx, ev.RequestContext.RequestID)
+	if ev.HTTPMethod == "" {
+		return v1(noMethod(id, "httpMethod"))
+	}
+	hdr, err := header(ev.Headers, ev.MultiValueHeaders)
+	if err != nil {
+		resp, _ := api.ErrorResponse(ensureID(id), err)
+		return v1(resp)
+	}
+	path, params := ev.Path, restParams(ev.Resource, ev.Path, ev.PathParameters)
+	if decoded {
+		path, params = fromHTTPAPI(ev.Path), encodeParams(ev.PathParameters)
+	}
 	b, length := body(ev.Body, ev.IsBase64Encoded)
 	req := api.Request{
 		Method: ev.HTTPMethod,
-		Path:   ev.Path,
+		Path:   path,
 		// The resource template: the stage and any base path are not in it.
 		Route:         ev.Resource,
-		PathParams:    ev.PathParameters,
+		PathParams:    params,
 		Query:         query(ev.QueryStringParameters, ev.MultiValueQueryStringParameters),
-		Header:        header(ev.Headers, ev.MultiValueHeaders),
+		Header:        hdr,
 		Body:          b,
 		ContentLength: length,
-		RequestID:     requestID(ctx, ev.RequestContext.RequestID),
+		RequestID:     id,
 		Principal:     a.iamPrincipal(ev.RequestContext.Identity.UserArn),
 	}
-	resp := a.face.Serve(ctx, req)
-	out, b64 := responseBody(resp)
-	return events.APIGatewayProxyResponse{StatusCode: resp.Status, Headers: resp.Header, Body: out, IsBase64Encoded: b64}, nil
+	return v1(a.face.Serve(ctx, req))
 }
 
 // Handle accepts either payload format, told apart by the event's "version"
@@ -120,7 +160,8 @@ func (a *Adapter) Handle(ctx context.Context, payload json.RawMessage) (any, err
 		if err := json.Unmarshal(payload, &ev); err != nil {
 			return nil, fmt.Errorf("apigw: decode payload 1.0 event: %w", err)
 		}
-		return a.HandleV1(ctx, ev)
+		// An HTTP API's 1.0 events say so; a REST API's have no version.
+		return a.handleV1(ctx, ev, probe.Version != nil)
 	}
 	return nil, errors.New("apigw: payload is not an API Gateway event (no version 2.0, no httpMethod)")
 }
@@ -212,21 +253,6 @@ func withoutStage(path, stage string) string {
 		}
 	}
 	return path
-}
-
-func header(single map[string]string, multi map[string][]string) http.Header {
-	h := make(http.Header, len(single)+len(multi))
-	for k, vs := range multi {
-		for _, v := range vs {
-			h.Add(k, v)
-		}
-	}
-	for k, v := range single {
-		if _, ok := h[http.CanonicalHeaderKey(k)]; !ok {
-			h.Set(k, v)
-		}
-	}
-	return h
 }
 
 // requestID is API Gateway's request id (what its access logs and the

@@ -183,11 +183,11 @@ func TestEventVariants(t *testing.T) {
 				ev["rawPath"] = "/something/else"
 			})
 		}, 200, "Xk3pbgTboAMEbaw=", read},
-		{"path parameter is percent-decoded once", true, func(t *testing.T) []byte {
+		{"an HTTP API's path parameter is already decoded: %2F in it is the key's", true, func(t *testing.T) []byte {
 			return mutate(t, "lease-get.json", func(ev map[string]any) {
 				ev["pathParameters"] = map[string]any{"database_key": "clusters%2Fdev%2Fdata.rdb"}
 			})
-		}, 200, "Xk3pbgTboAMEbaw=", read},
+		}, 404, "Xk3pbgTboAMEbaw=", `{"error":{"code":"not_found","message":"no lease record exists for this database_key"}}`},
 		{"traversal in the path parameter", false, func(t *testing.T) []byte {
 			return mutate(t, "lease-get.json", func(ev map[string]any) {
 				ev["pathParameters"] = map[string]any{"database_key": "clusters/../etc/passwd"}

@@ -97,7 +97,8 @@ func TestBinaryBodiesRoundTrip(t *testing.T) {
 	if got, _ := base64.StdEncoding.DecodeString(v1.Body); err != nil || !v1.IsBase64Encoded || string(got) != string(binary) {
 		t.Errorf("v1: %+v, %v; want the bytes base64-encoded", v1, err)
 	}
-	text, _ := apigw.New(streamer{data: []byte(`{"a":"é"}`)}).HandleV2(ctx, events.APIGatewayV2HTTPRequest{Version: "2.0"})
+	text, _ := apigw.New(streamer{data: []byte(`{"a":"é"}`)}).HandleV2(ctx, events.APIGatewayV2HTTPRequest{Version: "2.0",
+		RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET"}}})
 	if text.IsBase64Encoded || text.Body != `{"a":"é"}` {
 		t.Errorf("UTF-8 body: %+v, want it as text", text)
 	}
@@ -105,7 +106,8 @@ func TestBinaryBodiesRoundTrip(t *testing.T) {
 	f := &recorder{}
 	body := base64.StdEncoding.EncodeToString(binary)
 	if _, err := apigw.New(f).HandleV2(ctx, events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: "/v1/reddb/", RawQueryString: "list=a%2Fb",
-		Body: body, IsBase64Encoded: true}); err != nil {
+		Body: body, IsBase64Encoded: true,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "PUT"}}}); err != nil {
 		t.Fatal(err)
 	}
 	if f.req.Query != "list=a%2Fb" || f.req.ContentLength != int64(len(binary)) || f.body != string(binary) {
@@ -117,5 +119,48 @@ func TestBinaryBodiesRoundTrip(t *testing.T) {
 	}
 	if f.req.Query != "list=a%2Fb" {
 		t.Errorf("v1 query %q, want list=a%%2Fb", f.req.Query)
+	}
+}
+
+// The RedDB routes' object keys may hold percent-encoded bytes: a function
+// URL's rawPath (the RedDB face's deployment) reaches the face encoded as
+// sent, an HTTP API's is encoded again, and a REST API's path goes as it
+// is; in each the face decodes the key once.
+func TestRedDBPathsReachTheFaceEncodedOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	get := events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET"}
+	tests := []struct {
+		name string
+		ev   events.APIGatewayV2HTTPRequest
+		want string
+	}{
+		{"function URL: encoded as sent", events.APIGatewayV2HTTPRequest{Version: "2.0", RouteKey: "$default",
+			RawPath: "/v1/reddb/clusters/dev/wal/50%25%2Fx%20y.log",
+			RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: get, Stage: "$default",
+				DomainName: "r3ddbfunctionurlid0000000000000a.lambda-url.eu-west-1.on.aws"}},
+			"/v1/reddb/clusters/dev/wal/50%25%2Fx%20y.log"},
+		{"HTTP API: decoded, encoded again", events.APIGatewayV2HTTPRequest{Version: "2.0", RouteKey: "$default",
+			RawPath: "/v1/reddb/clusters/dev/wal/50%/x y.log",
+			RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: get, Stage: "$default",
+				DomainName: "abc123def4.execute-api.eu-west-1.amazonaws.com"}},
+			"/v1/reddb/clusters/dev/wal/50%25/x%20y.log"},
+	}
+	for _, tc := range tests {
+		f := &recorder{}
+		if _, err := apigw.New(f).HandleV2(ctx, tc.ev); err != nil {
+			t.Fatal(err)
+		}
+		if f.req.Path != tc.want {
+			t.Errorf("%s: the face got path %q, want %q", tc.name, f.req.Path, tc.want)
+		}
+	}
+	f := &recorder{}
+	if _, err := apigw.New(f).HandleV1(ctx, events.APIGatewayProxyRequest{HTTPMethod: "GET", Resource: "/v1/reddb/{proxy+}",
+		Path: "/v1/reddb/clusters/dev/a%252Fb", PathParameters: map[string]string{"proxy": "clusters/dev/a%2Fb"}}); err != nil {
+		t.Fatal(err)
+	}
+	if f.req.Path != "/v1/reddb/clusters/dev/a%252Fb" || f.req.PathParams["proxy"] != "clusters/dev/a%252Fb" {
+		t.Errorf("REST: the face got %q %v, want the path as sent", f.req.Path, f.req.PathParams)
 	}
 }

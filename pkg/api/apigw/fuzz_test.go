@@ -24,6 +24,9 @@ func FuzzHandle(f *testing.F) {
 	}
 	f.Add([]byte(`{"version":"2.0","routeKey":"$default","rawPath":"/v1/leases/a%2","requestContext":{"http":{"method":"GET"}}}`))
 	f.Add([]byte(`{"httpMethod":"POST","path":"/v1/release","body":"e30=","isBase64Encoded":true,"headers":{"content-type":"application/json"}}`))
+	f.Add([]byte(`{"version":"2.0","routeKey":"POST /v1/acquire","rawPath":"/v1/acquire","headers":{"content-type":"text/plain","Content-Type":"application/json"},"requestContext":{"http":{"method":"POST"}},"body":"{}"}`))
+	f.Add([]byte(`{"version":"2.0","routeKey":"$default","rawPath":"/v1/leases/a%25b"}`))
+	f.Add([]byte(`{"httpMethod":"GET","resource":"/v1/leases/{database_key+}","path":"/base/v1/leases/a%252Fb","pathParameters":{"database_key":"a%2Fb"},"multiValueHeaders":{"Accept":["a","b"]}}`))
 	e := apitest.New(f, apitest.Options{})
 	a := apigw.New(e.Handler)
 	f.Fuzz(func(t *testing.T, payload []byte) {

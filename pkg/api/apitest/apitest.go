@@ -187,9 +187,10 @@ func (b *Broken) Replace(ctx context.Context, rec lease.Record, expect lease.Ver
 }
 
 // ContractCodes are the codes a 4xx may carry: the contract's, plus the
-// method_not_allowed extension.
+// method_not_allowed extension and malformed_request (a request no face
+// saw: an API Gateway event without a method, what net/http cannot parse).
 var ContractCodes = []string{"invalid_request", "not_found", "held", "fenced", "stale", "lost_race",
-	"too_large", "method_not_allowed", "unauthorized", "forbidden"}
+	"too_large", "method_not_allowed", "unauthorized", "forbidden", "malformed_request"}
 
 // CheckContractAnswer fails unless the answer is a 200 or a 4xx whose JSON
 // body carries a contract code (and a field when invalid_request).

@@ -9,6 +9,12 @@
 // wants such keys refused with 400 invalid_request, exactly as behind API
 // Gateway. Which routes exist is the face's business (api.Routes).
 //
+// Listen wraps the server's listener: it caps the connections served at
+// once (a pipelining flood waits or is answered 503 overloaded, and places
+// turn over request by request), and it answers the requests net/http
+// refuses itself (a bad escape, no Host, oversized headers) with the
+// contract's JSON envelope instead of net/http's plain text.
+//
 // Bodies of any size stream through in both directions. The server's read
 // and write timeouts bound a request as a whole; while a body is moving,
 // every read and every write instead pushes its deadline IdleTimeout ahead,

@@ -32,7 +32,9 @@
 // directory (".redlease-<random>.tmp", which never ends in ".lease.json"),
 // which is fsynced, renamed over the record, and then the directory is
 // fsynced. A crash at any point leaves the old record or the new one, never
-// a torn one; a leftover temporary file is ignored by Load and List.
+// a torn one; a leftover temporary file is ignored by Load and List, and
+// Open removes those a minute old or more (Options.Now is its clock; a
+// write holds its temporary file for milliseconds).
 //
 // Reads take no lock: rename replaces the record atomically, so a reader
 // sees one complete version or the other.
@@ -63,8 +65,10 @@
 // under the lock) when the stored record decodes. Bytes that do not decode,
 // a record whose database_key differs from its path, and anything in the
 // tree that is not a plain directory or regular file where one is expected
-// (a symlink, a FIFO) match lease.ErrCorrupt; List reports those in the
-// tree in Page.Unreadable instead of failing. An invalid key matches
+// (a symlink, a FIFO), a lock file included, match lease.ErrCorrupt: the
+// API answers them 500 storage_corrupt, since a retry would meet the same
+// entry again; List reports those in the tree in Page.Unreadable instead of
+// failing. An invalid key matches
 // lease.ErrInvalid. Every failure of the file system itself (EIO, ENOSPC,
 // EACCES, a missing DIR, ...) is wrapped with lease.Unavailable and a
 // one-second retry hint: the client's right reaction is the same for all of

@@ -205,7 +205,7 @@ func createTemp(dir *os.Root) (*os.File, string, error) {
 func tempName() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return ".redlease-" + hex.EncodeToString(b[:]) + ".tmp"
+	return tempPrefix + hex.EncodeToString(b[:]) + tempSuffix
 }
 
 func syncDir(dir *os.Root) error {

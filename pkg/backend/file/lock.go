@@ -3,6 +3,7 @@ package file
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"sync"
@@ -94,15 +95,25 @@ func takeLocks(ctx context.Context, locks *keyLocks, root *os.Root, p objectPath
 	}, nil
 }
 
-// openLockFile opens (creating) a lock file, refusing one that is a symlink:
-// the lock file is never replaced, so the inode opened must be the inode
-// that Lstat sees under that name.
+// openLockFile opens (creating) a lock file, refusing one that is a symlink
+// or anything but a regular file: the lock file is never replaced, so the
+// inode opened must be the inode that Lstat sees under that name. Such a
+// lock file is corruption (someone replaced it), never a reason to retry:
+// it is refused before the open, which would follow a link (and fail for
+// one leading out of DIR, over and over).
 func openLockFile(root *os.Root, name string) (*os.File, error) {
 	dir, err := openDirs(root, []string{lockDirName}, true)
 	if err != nil {
 		return nil, err
 	}
 	defer dir.Close()
+	switch fi, err := dir.Lstat(name); {
+	case errors.Is(err, fs.ErrNotExist): // created below
+	case err != nil:
+		return nil, unavailable(err)
+	case !fi.Mode().IsRegular():
+		return nil, badLockFile(name, fi.Mode())
+	}
 	f, err := dir.OpenFile(name, os.O_RDWR|os.O_CREATE, filePerm)
 	if err != nil {
 		return nil, unavailable(err)
@@ -119,9 +130,19 @@ func openLockFile(root *os.Root, name string) (*os.File, error) {
 	}
 	if !os.SameFile(opened, named) || !named.Mode().IsRegular() {
 		f.Close()
-		return nil, corruptf("lock file %q is not a regular file", name)
+		return nil, badLockFile(name, named.Mode())
 	}
 	return f, nil
+}
+
+// badLockFile says what is wrong with a lock file and what to do.
+func badLockFile(name string, mode fs.FileMode) error {
+	what := "not a regular file (" + mode.Type().String() + ")"
+	if mode&fs.ModeSymlink != 0 {
+		what = "a symlink"
+	}
+	return corruptf("lock file %s/%s is %s: the lock directory must hold only the store's own regular files; "+
+		"remove it (the store creates it again) and check what replaced it", lockDirName, name, what)
 }
 
 // flockWait takes an exclusive flock on f, polling so that ctx can end the

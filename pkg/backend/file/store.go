@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/redlease/redlease/pkg/lease"
 )
@@ -24,6 +26,7 @@ type Store struct {
 	prefixDirs []string
 	err        error // a bad option, returned by every call
 	keys       keyLocks
+	cleaned    int // stale temporary files Open removed
 }
 
 // Options configure a Store.
@@ -34,6 +37,9 @@ type Options struct {
 	// the object key prefix does in the bucket. It must end in "/"; ""
 	// means DefaultPrefix.
 	Prefix string
+	// Now is the clock Open compares temporary files' ages with; time.Now
+	// when nil.
+	Now func() time.Time
 }
 
 // New returns a store without touching the disk, for callers that cannot
@@ -52,8 +58,10 @@ func New(opts Options) *Store {
 }
 
 // Open checks the options, creates the data directory, the prefix
-// directories and the lock directory as needed, and returns the store. It
-// refuses a prefix tree that goes through a symlink.
+// directories and the lock directory as needed, removes the temporary
+// files of writes that never finished (".redlease-*.tmp" a minute old or
+// more, by opts.Now), and returns the store. It refuses a prefix tree that
+// goes through a symlink.
 func Open(opts Options) (*Store, error) {
 	s := New(opts)
 	if s.err != nil {
@@ -74,8 +82,16 @@ func Open(opts Options) (*Store, error) {
 		}
 		d.Close()
 	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	s.cleaned = removeStaleTemps(root, strings.Join(s.prefixDirs, "/"), now())
 	return s, nil
 }
+
+// RemovedTemps returns how many leftover temporary files Open removed.
+func (s *Store) RemovedTemps() int { return s.cleaned }
 
 // Dir returns the data directory.
 func (s *Store) Dir() string { return s.dir }

@@ -58,7 +58,7 @@ func goClientSession(ctx context.Context, t *testing.T, d *deployment, creds aws
 	if got := a.Lease.ExpiresAtMs - a.Lease.AcquiredAtMs; got != uint64(ttl.Milliseconds()) {
 		t.Errorf("expires - acquired = %d ms, want the TTL %d", got, ttl.Milliseconds())
 	}
-	d.checkStored(ctx, t, key, a.Lease, principal)
+	d.checkStored(ctx, t, key, a.Lease, principal, 0)
 
 	snap, err := c.Get(ctx, key)
 	if err != nil || snap.State != lease.StateHeld || snap.Lease != a.Lease {
@@ -78,7 +78,9 @@ func goClientSession(ctx context.Context, t *testing.T, d *deployment, creds aws
 	if r.Lease.Generation != 1 || r.Lease.AcquiredAtMs != a.Lease.AcquiredAtMs || r.Lease.ExpiresAtMs < a.Lease.ExpiresAtMs {
 		t.Errorf("refresh = %+v, want generation 1, same acquired_at, expiry not earlier than %d", r.Lease, a.Lease.ExpiresAtMs)
 	}
-	d.checkStored(ctx, t, key, r.Lease, principal)
+	// The refresh stamps the service's clock at its decision, which the
+	// new expiry is the TTL after.
+	d.checkStored(ctx, t, key, r.Lease, principal, r.Lease.ExpiresAtMs-uint64(ttl.Milliseconds()))
 
 	for _, bad := range []client.RefreshRequest{
 		{DatabaseKey: key, HolderID: "reddb-0-1", Generation: 2, TTL: ttl}, // a generation it never had
@@ -104,7 +106,7 @@ func goClientSession(ctx context.Context, t *testing.T, d *deployment, creds aws
 	if err != nil || next.Lease.Generation != 2 || next.Lease.HolderID != "reddb-1-1" {
 		t.Fatalf("acquire after release = %+v, %v; want generation 2 for reddb-1-1", next.Lease, err)
 	}
-	d.checkStored(ctx, t, key, next.Lease, principal)
+	d.checkStored(ctx, t, key, next.Lease, principal, 0)
 
 	// Fenced: a holder at term 2 publishes the term; an acquire at term 1
 	// afterwards is refused, whoever holds the lease.

@@ -27,17 +27,21 @@ const leasePrefix = "leases/"
 
 // reddbBytes is the object RedDB itself writes for l: compact JSON, keys
 // sorted, integers only, no trailing newline (REDDB-INTEROP.md, "The lease
-// record"), plus the member "principal" in its sorted place, which RedDB's
-// reader ignores (docs/api.md). Written out here rather than taken from
+// record"), plus the members "principal" and, after a refresh,
+// "written_at_ms" in their sorted places, which RedDB's reader ignores
+// (docs/api.md). Written out here rather than taken from
 // pkg/lease, so the check does not compare the codec with itself. Test
 // keys, holders and ARNs are plain ASCII, which needs no escaping.
-func reddbBytes(l lease.Lease, principal string) string {
-	owner := ""
+func reddbBytes(l lease.Lease, principal string, writtenAtMs uint64) string {
+	owner, written := "", ""
 	if principal != "" {
 		owner = `,"principal":"` + principal + `"`
 	}
-	return fmt.Sprintf(`{"acquired_at_ms":%d,"database_key":"%s","expires_at_ms":%d,"generation":%d,"holder_id":"%s"%s,"term":%d}`,
-		l.AcquiredAtMs, l.DatabaseKey, l.ExpiresAtMs, l.Generation, l.HolderID, owner, l.Term)
+	if writtenAtMs != 0 {
+		written = fmt.Sprintf(`,"written_at_ms":%d`, writtenAtMs)
+	}
+	return fmt.Sprintf(`{"acquired_at_ms":%d,"database_key":"%s","expires_at_ms":%d,"generation":%d,"holder_id":"%s"%s,"term":%d%s}`,
+		l.AcquiredAtMs, l.DatabaseKey, l.ExpiresAtMs, l.Generation, l.HolderID, owner, l.Term, written)
 }
 
 // principalOf is the principal the service binds to a caller with creds:
@@ -149,12 +153,15 @@ func (d *deployment) storedForm(ctx context.Context, t *testing.T, key string) (
 			}
 			return v.Value
 		}
-		owner := ""
+		owner, written := "", ""
 		if _, ok := it["principal"]; ok {
 			owner = `,"principal":"` + s("principal") + `"`
 		}
-		return fmt.Sprintf(`{"acquired_at_ms":%s,"database_key":"%s","expires_at_ms":%s,"generation":%s,"holder_id":"%s"%s,"term":%s}`,
-			n("acquired_at_ms"), s("database_key"), n("expires_at_ms"), n("generation"), s("holder_id"), owner, n("term")), true
+		if _, ok := it["written_at_ms"]; ok {
+			written = `,"written_at_ms":` + n("written_at_ms")
+		}
+		return fmt.Sprintf(`{"acquired_at_ms":%s,"database_key":"%s","expires_at_ms":%s,"generation":%s,"holder_id":"%s"%s,"term":%s%s}`,
+			n("acquired_at_ms"), s("database_key"), n("expires_at_ms"), n("generation"), s("holder_id"), owner, n("term"), written), true
 	}
 	t.Fatalf("unknown storage %q", d.storage)
 	return "", false
@@ -162,13 +169,14 @@ func (d *deployment) storedForm(ctx context.Context, t *testing.T, key string) (
 
 // checkStored asserts that key's stored record is byte for byte what RedDB
 // would have written for want, with principal as its owner.
-func (d *deployment) checkStored(ctx context.Context, t *testing.T, key string, want lease.Lease, principal string) {
+// writtenAtMs is the refresh's stamp (written_at_ms), 0 after an acquire.
+func (d *deployment) checkStored(ctx context.Context, t *testing.T, key string, want lease.Lease, principal string, writtenAtMs uint64) {
 	t.Helper()
 	got, ok := d.storedForm(ctx, t, key)
 	if !ok {
 		t.Fatalf("%s: nothing stored for %s", d.storage, key)
 	}
-	if w := reddbBytes(want, principal); got != w {
+	if w := reddbBytes(want, principal, writtenAtMs); got != w {
 		t.Errorf("%s: stored %s\n got  %s\n want %s", d.storage, key, got, w)
 	}
 }

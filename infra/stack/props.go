@@ -1,6 +1,8 @@
 // Package stack defines the AWS CDK stack that deploys the redlease writer-lease
-// service: lease storage (S3 or DynamoDB), five Lambda functions, an IAM-authorised
-// HTTP API, the sweep schedule, the expiry event bus, alarms and a caller policy.
+// service: lease storage (S3 or DynamoDB), the Lambda functions of FunctionNames,
+// an IAM-authorised HTTP API, the RedDB face's function URL (bearer tokens from the
+// tokens bucket; a data bucket with dynamodb), the sweep schedule, the expiry event
+// bus, alarms, and the caller, tenant and admin policies.
 package stack
 
 import (

@@ -13,35 +13,18 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/redlease/redlease/internal/syncbuf"
 )
-
-// syncBuffer collects a process's output while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // emulator is one aws-lambda-rie process serving one bootstrap: one
 // execution environment, cold until its first invoke.
 type emulator struct {
 	addr string
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *syncbuf.Buffer
 	http *http.Client
 }
 
@@ -65,7 +48,7 @@ func startRIE(rie, bootstrap string, env []string) (*emulator, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &emulator{addr: addr, out: &syncBuffer{}, http: &http.Client{Timeout: 60 * time.Second}}
+	e := &emulator{addr: addr, out: &syncbuf.Buffer{}, http: &http.Client{Timeout: 60 * time.Second}}
 	args := []string{"--log-level", "info",
 		"--runtime-interface-emulator-address", addr, "--runtime-api-address", api, bootstrap}
 	e.cmd = exec.Command(rie, args...) //nolint:gosec // the pinned RIE and the bootstraps make lambdas built

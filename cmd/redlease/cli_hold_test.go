@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redlease/redlease/internal/syncbuf"
 	"github.com/redlease/redlease/pkg/backend/memory"
 	"github.com/redlease/redlease/pkg/client"
 	"github.com/redlease/redlease/pkg/client/clienttest"
@@ -87,13 +88,13 @@ func useClock(t *testing.T) *clienttest.Clock {
 }
 
 type holdRun struct {
-	stdout, stderr *syncBuffer
+	stdout, stderr *syncbuf.Buffer
 	done           chan cliResult
 	start          time.Time
 }
 
 func startHold(ctx context.Context, t *testing.T, args ...string) *holdRun {
-	h := &holdRun{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan cliResult, 1), start: time.Now()}
+	h := &holdRun{stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, done: make(chan cliResult, 1), start: time.Now()}
 	go func() { h.done <- cliWith(ctx, t, h.stdout, h.stderr, append([]string{"hold"}, args...)...) }()
 	waitFor(t, "the command to start", func() bool { return strings.Contains(h.stdout.String(), "started") })
 	return h

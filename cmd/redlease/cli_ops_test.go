@@ -10,9 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/redlease/redlease/internal/syncbuf"
 	"github.com/redlease/redlease/pkg/api"
 	"github.com/redlease/redlease/pkg/api/httpserver"
 	"github.com/redlease/redlease/pkg/backend/memory"
@@ -37,25 +37,6 @@ func testServer(t *testing.T) (*httptest.Server, *memory.Store) {
 	return srv, store
 }
 
-// syncBuffer is a bytes.Buffer safe to write from a child's output copier
-// while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type cliResult struct {
 	code           int
 	stdout, stderr string
@@ -65,11 +46,11 @@ type cliResult struct {
 // exit status the subcommand asks for.
 func cli(ctx context.Context, t *testing.T, args ...string) cliResult {
 	t.Helper()
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	return cliWith(ctx, t, &stdout, &stderr, args...)
 }
 
-func cliWith(ctx context.Context, t *testing.T, stdout, stderr *syncBuffer, args ...string) cliResult {
+func cliWith(ctx context.Context, t *testing.T, stdout, stderr *syncbuf.Buffer, args ...string) cliResult {
 	t.Helper()
 	c, ok := commands()[args[0]]
 	if !ok {

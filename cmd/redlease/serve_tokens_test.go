@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redlease/redlease/internal/syncbuf"
 	"github.com/redlease/redlease/pkg/auth"
 	"github.com/redlease/redlease/pkg/lease"
 )
@@ -146,7 +147,7 @@ func TestServeRefusesABadTokensDocument(t *testing.T) {
 	t.Parallel()
 	tokens := filepath.Join(t.TempDir(), "tokens.json")
 	writeTokens(t, tokens, entry("tenant-a", "t-0123456789", "tenants/a", false))
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	code := run(context.Background(), env{Stdout: io.Discard, Stderr: &stderr, Getenv: func(string) string { return "" }},
 		[]string{"serve", "--addr", "127.0.0.1:0", "--backend", "memory", "--tokens", tokens})
 	if code == 0 || !strings.Contains(stderr.String(), `tokens[0] "tenant-a"`) || !strings.Contains(stderr.String(), "must end in") {
@@ -177,7 +178,7 @@ func TestServeIsOpenOnlyOnLoopback(t *testing.T) {
 			t.Errorf("checkOpen(%q, open %v, insecure-open %v) = %v, want ok %v", tc.addr, tc.open, tc.insecureOpen, err, tc.ok)
 		}
 	}
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	code := run(context.Background(), env{Stdout: io.Discard, Stderr: &stderr, Getenv: func(string) string { return "" }},
 		[]string{"serve", "--addr", "0.0.0.0:0", "--backend", "memory"})
 	if code != exitUsage || !strings.Contains(stderr.String(), "--tokens") || !strings.Contains(stderr.String(), "--insecure-open") {

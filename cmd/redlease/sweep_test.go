@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redlease/redlease/internal/syncbuf"
 	"github.com/redlease/redlease/pkg/backend/file"
 	"github.com/redlease/redlease/pkg/eventsink"
 	"github.com/redlease/redlease/pkg/lease"
@@ -34,7 +35,7 @@ func seedExpiredFile(t *testing.T, dir, key string) {
 
 func sweepCLI(t *testing.T, args ...string) (sweep.Result, string, int) {
 	t.Helper()
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	code := run(context.Background(), env{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }},
 		append([]string{"sweep"}, args...))
 	var res sweep.Result
@@ -113,7 +114,7 @@ func TestSweepCommandRefusesBadFlags(t *testing.T) {
 		}
 	}
 	for _, args := range [][]string{{"--sweep-every", "-1s"}, {"--events-url", "http://x"}} {
-		var stderr syncBuffer
+		var stderr syncbuf.Buffer
 		e := env{Stdout: io.Discard, Stderr: &stderr, Getenv: func(string) string { return "" }}
 		if code := run(context.Background(), e, append([]string{"serve", "--data", t.TempDir()}, args...)); code != 2 {
 			t.Errorf("serve %q exited %d, want 2", args, code)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/redlease/redlease/internal/reddbtest"
+	"github.com/redlease/redlease/internal/syncbuf"
 	"github.com/redlease/redlease/pkg/lease"
 )
 
@@ -77,25 +78,8 @@ type server struct {
 	URL     string
 	DataDir string
 	cmd     *exec.Cmd
-	log     *syncBuffer
+	log     *syncbuf.Buffer
 	done    chan struct{}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // startServe runs `redlease serve` on a free loopback port with the file
@@ -103,7 +87,7 @@ func (s *syncBuffer) String() string {
 // own token), and stops it by pid when the test ends.
 func startServe(t *testing.T, tokens ...token) *server {
 	t.Helper()
-	s := &server{DataDir: t.TempDir(), log: &syncBuffer{}, done: make(chan struct{})}
+	s := &server{DataDir: t.TempDir(), log: &syncbuf.Buffer{}, done: make(chan struct{})}
 	args := []string{"serve", "--addr", "127.0.0.1:0", "--data", s.DataDir}
 	if len(tokens) > 0 {
 		args = append(args, "--tokens", writeTokens(t, tokens))

@@ -22,12 +22,12 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redlease/redlease/internal/lambdafn"
+	"github.com/redlease/redlease/internal/syncbuf"
 	"github.com/redlease/redlease/pkg/auth"
 )
 
@@ -60,30 +60,12 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// syncBuffer collects a process's output while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // emulator is one RIE process serving one bootstrap.
 type emulator struct {
 	fn   string
 	addr string
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *syncbuf.Buffer
 }
 
 // start runs the RIE on free loopback ports (both its invoke API and the
@@ -92,7 +74,7 @@ type emulator struct {
 // (their own process group) when the test ends.
 func start(t *testing.T, rie, fn, bootstrap string, env []string) *emulator {
 	t.Helper()
-	e := &emulator{fn: fn, addr: freePort(t), out: &syncBuffer{}}
+	e := &emulator{fn: fn, addr: freePort(t), out: &syncbuf.Buffer{}}
 	e.cmd = exec.Command(rie, "--log-level", "info",
 		"--runtime-interface-emulator-address", e.addr,
 		"--runtime-api-address", freePort(t), bootstrap)

@@ -81,9 +81,10 @@ test: test-unit test-fuzz-short test-smoke test-integration test-reddb test-infr
 	@echo "make test: all suites passed"
 
 .PHONY: test-unit
-test-unit: ## unit tests with the race detector
+test-unit: ## unit tests with the race detector, and every benchmark run once (so none rots)
 	GOWORK=off $(GO) vet ./...
 	GOWORK=off $(GO) test -race -count=1 ./...
+	GOWORK=off $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./...
 
 # Every fuzz target, a short fixed time each.
 FUZZ_TARGETS = $(shell GOWORK=off $(GO) test -list '^Fuzz' ./... 2>/dev/null | awk '/^Fuzz/{print $$0}' | sort -u)

@@ -55,7 +55,9 @@ func benchHTTP(b *testing.B, op string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := httpserver.Handler(api.NewMux(core)) // what `redlease serve` serves
+	// What `redlease serve` serves without a tokens document: every caller
+	// anonymous.
+	h := httpserver.Handler(api.Authenticate(api.NewMux(core), api.Open()))
 	keys := make([]string, b.N)
 	if op == OpAcquire {
 		for i := range keys {

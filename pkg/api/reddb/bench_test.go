@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/redlease/redlease/pkg/api"
 	"github.com/redlease/redlease/pkg/api/httpserver"
 	"github.com/redlease/redlease/pkg/api/reddb"
 	"github.com/redlease/redlease/pkg/backend/file"
@@ -36,7 +37,8 @@ func BenchmarkServeStreamsLargeObjects(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := httptest.NewServer(httpserver.Handler(face))
+	// As redlease serve without a tokens document: every caller anonymous.
+	srv := httptest.NewServer(httpserver.Handler(api.Authenticate(face, api.Open())))
 	defer srv.Close()
 	url := srv.URL + "/v1/reddb/clusters/big/data.rdb"
 	var putPeak, getPeak uint64

@@ -133,17 +133,7 @@ func TestFunctionsAreTheRoutesFunctionsAndTheSweep(t *testing.T) {
 // is refused on a function that serves every route and served on "admin".
 func TestOnlyTheAdminFunctionBreaksGlass(t *testing.T) {
 	t.Parallel()
-	dir, tokens := t.TempDir(), sampleTokens(t)
-	getenv := func(k string) string {
-		return map[string]string{"REDLEASE_BACKEND": "file", "REDLEASE_DATA_DIR": dir, "REDLEASE_TOKENS_FILE": tokens}[k]
-	}
-	build := func(fn string) lambda.Handler {
-		a, err := BuildAPI(context.Background(), getenv, &bytes.Buffer{}, fn)
-		if err != nil {
-			t.Fatalf("BuildAPI(%q): %v", fn, err)
-		}
-		return lambda.NewHandler(a.Handle)
-	}
+	build, _ := fileFunctions(t)
 	if r := invoke(t, build(api.FnAcquire), event(t, "acquire-key.json")); r.StatusCode != 200 {
 		t.Fatalf("acquire = %d %s", r.StatusCode, r.Body)
 	}
@@ -204,17 +194,7 @@ func TestBuildLoadsBearerTokens(t *testing.T) {
 // none of the RedDB face.
 func TestRedDBFunctionServesOnlyItsFace(t *testing.T) {
 	t.Parallel()
-	dir, tokens := t.TempDir(), sampleTokens(t)
-	getenv := func(k string) string {
-		return map[string]string{"REDLEASE_BACKEND": "file", "REDLEASE_DATA_DIR": dir, "REDLEASE_TOKENS_FILE": tokens}[k]
-	}
-	build := func(fn string) lambda.Handler {
-		a, err := BuildAPI(context.Background(), getenv, &bytes.Buffer{}, fn)
-		if err != nil {
-			t.Fatalf("BuildAPI(%s): %v", fn, err)
-		}
-		return lambda.NewHandler(a.Handle)
-	}
+	build, _ := fileFunctions(t)
 	red, acquire := build(api.FnRedDB), build(api.FnAcquire)
 	if r := invoke(t, red, event(t, "acquire.json")); r.StatusCode != 404 {
 		t.Errorf("acquire through the reddb function = %d %s, want 404", r.StatusCode, r.Body)
@@ -232,15 +212,8 @@ func TestRedDBFunctionServesOnlyItsFace(t *testing.T) {
 // not hold, is refused 401 with a bearer challenge, and writes nothing.
 func TestRedDBFunctionRefusesUnauthenticated(t *testing.T) {
 	t.Parallel()
-	dir, tokens := t.TempDir(), sampleTokens(t)
-	getenv := func(k string) string {
-		return map[string]string{"REDLEASE_BACKEND": "file", "REDLEASE_DATA_DIR": dir, "REDLEASE_TOKENS_FILE": tokens}[k]
-	}
-	a, err := BuildAPI(context.Background(), getenv, &bytes.Buffer{}, api.FnRedDB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := lambda.NewHandler(a.Handle)
+	build, dir := fileFunctions(t)
+	h := build(api.FnRedDB)
 	for _, c := range []struct {
 		name, authorization, challenge string
 	}{
@@ -267,7 +240,7 @@ func TestRedDBFunctionRefusesUnauthenticated(t *testing.T) {
 		}
 	}
 	// The file backend makes its directories at start-up; no object is in them.
-	err = filepath.WalkDir(dir, func(path string, e os.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(path string, e os.DirEntry, err error) error {
 		if err == nil && !e.IsDir() {
 			t.Errorf("a refused request stored %s", path)
 		}
@@ -276,4 +249,23 @@ func TestRedDBFunctionRefusesUnauthenticated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// fileFunctions builds functions by name over one file backend in a fresh
+// directory, with the sample events' bearer token in a tokens document:
+// functions built by one call share their leases and objects, in dir.
+func fileFunctions(t *testing.T) (build func(fn string) lambda.Handler, dir string) {
+	t.Helper()
+	dir, tokens := t.TempDir(), sampleTokens(t)
+	getenv := func(k string) string {
+		return map[string]string{"REDLEASE_BACKEND": "file", "REDLEASE_DATA_DIR": dir, "REDLEASE_TOKENS_FILE": tokens}[k]
+	}
+	return func(fn string) lambda.Handler {
+		t.Helper()
+		a, err := BuildAPI(context.Background(), getenv, &bytes.Buffer{}, fn)
+		if err != nil {
+			t.Fatalf("BuildAPI(%q): %v", fn, err)
+		}
+		return lambda.NewHandler(a.Handle)
+	}, dir
 }

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/redlease/redlease/pkg/api"
 )
@@ -48,15 +47,8 @@ func putEvent(t testing.TB, n int) []byte {
 // the measured sizes and the largest body an event could carry at all.
 func TestMaxObjectFitsAnInvocation(t *testing.T) {
 	t.Parallel()
-	dir, tokens := t.TempDir(), sampleTokens(t)
-	getenv := func(k string) string {
-		return map[string]string{"REDLEASE_BACKEND": "file", "REDLEASE_DATA_DIR": dir, "REDLEASE_TOKENS_FILE": tokens}[k]
-	}
-	a, err := BuildAPI(context.Background(), getenv, &bytes.Buffer{}, api.FnRedDB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := lambda.NewHandler(a.Handle)
+	build, _ := fileFunctions(t)
+	h := build(api.FnRedDB)
 
 	in := putEvent(t, MaxObjectBytes)
 	if len(in) > invocationLimit {
